@@ -1,0 +1,145 @@
+-- Production and efficiency quantities at every month-end for every structure level (KPI_SPEC section 3-4).
+-- Additive quantities are rolled up first and ratios taken last: a national ratio is the ratio of sums.
+with owner_groups as (
+    select
+        anc.ancestor_code as structure_code,
+        o.month_start,
+        grp.backlog_scope,
+        sum(o.received_pieces) as received_pieces,
+        sum(o.defined_pieces) as defined_pieces,
+        sum(o.received_points) as received_points,
+        sum(o.backlog_points) as backlog_points
+    from {{ ref('int_production_owner_monthly') }} as o
+    inner join {{ ref('int_structure_ancestors') }} as anc on o.structure_code = anc.structure_code
+    cross join unnest(
+        list_filter([o.backlog_group, case when o.in_total_backlog then 'TOTAL' end], x -> coalesce(x, 'NONE') <> 'NONE')
+    ) as grp (backlog_scope)
+    group by all
+),
+
+owner_windows as (
+    select
+        structure_code,
+        month_start,
+        backlog_scope,
+        backlog_points,
+        sum(received_points) over (
+            partition by structure_code, backlog_scope order by month_start
+            range between interval 11 months preceding and current row
+        ) as inflow_points_12m,
+        sum(received_pieces) over (
+            partition by structure_code, backlog_scope, year(month_start) order by month_start
+            rows between unbounded preceding and current row
+        ) as ytd_received_pieces,
+        sum(defined_pieces) over (
+            partition by structure_code, backlog_scope, year(month_start) order by month_start
+            rows between unbounded preceding and current row
+        ) as ytd_defined_pieces
+    from owner_groups
+),
+
+producer as (
+    select
+        anc.ancestor_code as structure_code,
+        p.month_start,
+        sum(p.points_lorda) as points_lorda,
+        sum(p.points_productivity_scope) as points_scope,
+        sum(p.points_sussidiarieta) as points_sussidiarieta
+    from {{ ref('int_production_producer_monthly') }} as p
+    inner join {{ ref('int_structure_ancestors') }} as anc on p.structure_code = anc.structure_code
+    group by all
+),
+
+staff as (
+    select
+        anc.ancestor_code as structure_code,
+        s.month_start,
+        sum(s.fte_production_scope) as fte_production_scope,
+        sum(s.fte_production_structures_prod) as fte_prod,
+        sum(s.fte_production_structures_all) as fte_all
+    from {{ ref('int_staff_monthly') }} as s
+    inner join {{ ref('int_structure_ancestors') }} as anc on s.structure_code = anc.structure_code
+    group by all
+),
+
+efficiency_monthly as (
+    select
+        coalesce(p.structure_code, s.structure_code) as structure_code,
+        coalesce(p.month_start, s.month_start) as month_start,
+        coalesce(p.points_lorda, 0) as points_lorda,
+        coalesce(p.points_scope, 0) as points_scope,
+        coalesce(p.points_sussidiarieta, 0) as points_sussidiarieta,
+        coalesce(s.fte_production_scope, 0) as fte_production_scope,
+        coalesce(s.fte_prod, 0) as fte_prod,
+        coalesce(s.fte_all, 0) as fte_all
+    from producer as p
+    full outer join staff as s on p.structure_code = s.structure_code and p.month_start = s.month_start
+),
+
+efficiency_ytd as (
+    select
+        structure_code,
+        month_start,
+        {% for col in ['points_lorda', 'points_scope', 'points_sussidiarieta', 'fte_production_scope', 'fte_prod', 'fte_all'] %}
+        sum({{ col }}) over (
+            partition by structure_code, year(month_start) order by month_start
+            rows between unbounded preceding and current row
+        ) as ytd_{{ col }}{{ "," if not loop.last }}
+        {% endfor %}
+    from efficiency_monthly
+),
+
+long as (
+    select
+        structure_code,
+        month_start,
+        'IG_' || backlog_scope as quantity_code,
+        backlog_points as numerator,
+        inflow_points_12m as denominator,
+        backlog_points / nullif(inflow_points_12m, 0) * 360 as actual_value
+    from owner_windows
+    union all
+    select
+        structure_code,
+        month_start,
+        'OUTFLOW',
+        ytd_defined_pieces,
+        ytd_received_pieces,
+        ytd_defined_pieces / nullif(ytd_received_pieces, 0)
+    from owner_windows
+    where backlog_scope = 'TOTAL'
+    union all
+    select structure_code, month_start, 'PRODUZIONE_LORDA', ytd_points_lorda, null, ytd_points_lorda
+    from efficiency_ytd
+    union all
+    select structure_code, month_start, 'SUSSIDIARIETA', ytd_points_sussidiarieta, null, ytd_points_sussidiarieta
+    from efficiency_ytd
+    union all
+    select
+        structure_code,
+        month_start,
+        'PRODUCTIVITY',
+        ytd_points_scope,
+        ytd_fte_production_scope,
+        ytd_points_scope / nullif(ytd_fte_production_scope, 0)
+    from efficiency_ytd
+    union all
+    select
+        structure_code,
+        month_start,
+        'STAFF_PROD_SHARE',
+        ytd_fte_prod,
+        ytd_fte_all,
+        100 * ytd_fte_prod / nullif(ytd_fte_all, 0)
+    from efficiency_ytd
+)
+
+select
+    me.period_end,
+    long.structure_code,
+    long.quantity_code,
+    long.numerator,
+    long.denominator,
+    long.actual_value
+from long
+inner join {{ ref('int_month_ends') }} as me on long.month_start = me.month_start

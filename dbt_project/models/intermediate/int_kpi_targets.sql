@@ -1,0 +1,85 @@
+-- Month-end targets (KPI_SPEC 2.1): ytd_flow follows the cumulative profile (linear between quarter-ends
+-- from 0 at month 0, or m/12 without a profile); ytd_ratio with a quarterly profile takes the value of the
+-- quarter containing the month; stock and other ytd_ratio KPIs take the annual value.
+-- DECISION: on a generated sample at scale S, extensive (ytd_flow) targets are multiplied by S (from the
+-- sample's manifest, PIRAMIDE_TARGET_SCALE; 1 for real extracts) so that sample scores stay meaningful.
+-- DECISION: a structure without its own target for an intensive KPI (ytd_ratio, stock) takes the national
+-- one; an extensive (ytd_flow) KPI without a structure target has no target there.
+with anchors as (
+    select node_code, 0 as month, 0.0 as share
+    from (select distinct node_code from {{ ref('target_profiles') }})
+    union all
+    select node_code, month, share from {{ ref('target_profiles') }}
+),
+
+months as (
+    select unnest(range(1, 13)) as month_of_year
+),
+
+profile as (
+    select
+        n.node_code,
+        m.month_of_year,
+        case
+            when not exists (select 1 from anchors as a where a.node_code = n.node_code)
+                then case when n.period_basis = 'ytd_flow' then m.month_of_year / 12.0 else 1.0 end
+            when n.period_basis = 'ytd_ratio'
+                then (
+                    select a.share from anchors as a
+                    where a.node_code = n.node_code and a.month >= m.month_of_year and a.month > 0
+                    order by a.month limit 1
+                )
+            else (
+                select
+                    lo.share + (hi.share - lo.share) * (m.month_of_year - lo.month) / nullif(hi.month - lo.month, 0)
+                from
+                    (
+                        select a.month, a.share from anchors as a
+                        where a.node_code = n.node_code and a.month <= m.month_of_year
+                        order by a.month desc limit 1
+                    ) as lo,
+                    (
+                        select a.month, a.share from anchors as a
+                        where a.node_code = n.node_code and a.month >= m.month_of_year
+                        order by a.month limit 1
+                    ) as hi
+            )
+        end as profile_share
+    from {{ ref('kpi_nodes') }} as n
+    cross join months as m
+),
+
+structure_targets as (
+    select
+        t.node_code,
+        s.structure_code,
+        t.year,
+        coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
+        * case when n.period_basis = 'ytd_flow' and n.kind <> 'composite' then {{ target_scale() }} else 1 end
+            as annual_target,
+        coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
+            as plan_annual_target,
+        coalesce(own.plan_line, nat.plan_line)::varchar as target_plan_line
+    from (select distinct node_code, year from {{ ref('kpi_targets') }}) as t
+    inner join {{ ref('kpi_nodes') }} as n on t.node_code = n.node_code
+    cross join {{ ref('structures') }} as s
+    left join {{ ref('kpi_targets') }} as own
+        on t.node_code = own.node_code and t.year = own.year and s.structure_code = own.structure_code
+    left join {{ ref('kpi_targets') }} as nat
+        on t.node_code = nat.node_code and t.year = nat.year and nat.structure_code = 'nazionale'
+)
+
+select
+    me.period_end,
+    st.structure_code,
+    st.node_code,
+    st.annual_target,
+    st.plan_annual_target,
+    case when coalesce(p.profile_share, 1.0) = 0 then null else st.annual_target * coalesce(p.profile_share, 1.0) end
+        as target_value,
+    p.profile_share,
+    st.target_plan_line
+from structure_targets as st
+inner join {{ ref('int_month_ends') }} as me on st.year = me.year
+left join profile as p on st.node_code = p.node_code and me.month_of_year = p.month_of_year
+where st.annual_target is not null

@@ -1,0 +1,84 @@
+"""`piramide run`: the monthly pipeline end to end, executed through the Dagster job a schedule would run."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from orchestration.config import settings
+
+
+def _stage_times(instance, run_id: str) -> dict[str, float]:
+    starts: dict[str, float] = {}
+    durations: dict[str, float] = defaultdict(float)
+    for entry in instance.all_logs(run_id):
+        ev = entry.dagster_event
+        if ev is None or not ev.step_key:
+            continue
+        if ev.event_type_value == "STEP_START":
+            starts[ev.step_key] = entry.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and ev.step_key in starts:
+            durations[ev.step_key] += entry.timestamp - starts.pop(ev.step_key)
+    return dict(durations)
+
+
+STEP_LABELS = {"load_extracts": "load (validate, quarantine, ledger)", "piramide_dbt": "dbt build (seeds, models, tests)"}
+
+
+def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str | None = None) -> int:
+    import dagster as dg
+
+    from orchestration.summary import print_summary
+    from orchestration.synthetic import generate
+
+    s = settings()
+    timings: list[tuple[str, float]] = []
+    t_all = time.perf_counter()
+
+    inbox: Path = s.inbox
+    has_files = inbox.exists() and any(p.is_file() for p in inbox.iterdir())
+    t0 = time.perf_counter()
+    if regenerate and inbox.exists():
+        shutil.rmtree(inbox)
+        has_files = False
+    if not has_files:
+        res = generate(inbox, scale=scale, seed=seed)
+        print(f"generated {len(res.files)} sample files in {inbox}: "
+              + ", ".join(f"{k} {v:,} rows" for k, v in res.rows.items()))
+        timings.append(("generate sample", time.perf_counter() - t0))
+    else:
+        print(f"using the files already in {inbox} (--regenerate for a fresh sample)")
+
+    from orchestration.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    job = defs.get_job_def("piramide_job")
+    t0 = time.perf_counter()
+    result = job.execute_in_process(instance=instance, tags={"trigger": "piramide run"}, raise_on_error=False)
+    wall = time.perf_counter() - t0
+    steps = _stage_times(instance, result.run_id)
+    for key, label in STEP_LABELS.items():
+        if key in steps:
+            timings.append((label, steps[key]))
+    timings.append(("dagster overhead", max(0.0, wall - sum(steps.values()))))
+    if not result.success:
+        print("\nThe Dagster run FAILED; see the messages above. Timings so far:")
+        _print_timings(timings, time.perf_counter() - t_all)
+        return 1
+    t0 = time.perf_counter()
+    print()
+    print_summary(period)
+    timings.append(("summary", time.perf_counter() - t0))
+    _print_timings(timings, time.perf_counter() - t_all)
+    size = s.warehouse.stat().st_size / 1e6 if s.warehouse.exists() else 0
+    print(f"warehouse: {s.warehouse} ({size:,.1f} MB)")
+    return 0
+
+
+def _print_timings(timings: list[tuple[str, float]], total: float) -> None:
+    print("\nStage timings")
+    for label, secs in timings:
+        print(f"  {label:<40} {secs:8.1f} s")
+    print(f"  {'total':<40} {total:8.1f} s")

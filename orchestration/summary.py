@@ -1,0 +1,67 @@
+"""The short national summary `piramide run` ends with: a month-end's production KPIs against the plan."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.config import settings
+
+SUMMARY_KPIS = (
+    "PRODUZIONE_LORDA",
+    "PRODUCTIVITY",
+    "STAFF_PROD_SHARE",
+    "IG_PSI",
+    "IG_GCAI",
+    "IG_FLUSSI",
+    "IG_ALTRE",
+    "IG_TOTAL",
+    "OUTFLOW",
+)
+
+
+def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None):
+    if period:
+        row = con.execute(
+            "select max(period_end) from marts.fct_kpi_scores where strftime(period_end, '%Y-%m') = ?", [period]
+        ).fetchone()
+    else:
+        row = con.execute("select max(period_end) from marts.fct_kpi_scores").fetchone()
+    if not row or row[0] is None:
+        raise SystemExit(f"no scores for period {period or '(latest)'} in the warehouse")
+    return row[0]
+
+
+def fmt(v, digits=2) -> str:
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def national_rows(con: duckdb.DuckDBPyConnection, period_end) -> list[tuple]:
+    return con.execute(
+        """
+        select s.kpi_code, k.name_it, s.actual_value, s.target_value, t.plan_annual_target, s.score, s.dq_status
+        from marts.fct_kpi_scores s
+        join marts.dim_kpi k on k.node_code = s.kpi_code
+        left join intermediate.int_kpi_targets t
+          on t.period_end = s.period_end and t.structure_code = s.structure_code and t.node_code = s.kpi_code
+        where s.structure_code = 'nazionale' and s.period_end = ? and list_contains(?, s.kpi_code)
+        order by list_position(?, s.kpi_code)
+        """,
+        [period_end, list(SUMMARY_KPIS), list(SUMMARY_KPIS)],
+    ).fetchall()
+
+
+def print_summary(period: str | None = None) -> None:
+    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    try:
+        period_end = resolve_period(con, period)
+        print(f"National production KPIs at {period_end} (target: month-end target; annual: plan target)")
+        print(f"  {'KPI':<18} {'actual':>14} {'target':>14} {'annual':>14} {'score':>8}")
+        for code, _name, actual, target, annual, score, dq in national_rows(con, period_end):
+            flag = "" if dq == "ok" else f"  [{dq}]"
+            print(f"  {code:<18} {fmt(actual):>14} {fmt(target):>14} {fmt(annual):>14} {fmt(score):>8}{flag}")
+    finally:
+        con.close()

@@ -1,0 +1,88 @@
+"""Shared fixtures: an isolated environment per test, and one sample warehouse per session, copied per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR, dbt_env
+
+SAMPLE_SCALE = 0.005
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A private warehouse, inbox and Dagster home for one test."""
+    wh = tmp_path / "wh" / "piramide.duckdb"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(wh))
+    monkeypatch.setenv("PIRAMIDE_INBOX", str(inbox))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    monkeypatch.setenv("PIRAMIDE_TEST_DBT_TARGET", str(tmp_path / "dbt_target"))
+    monkeypatch.delenv("PIRAMIDE_TARGET_SCALE", raising=False)
+    monkeypatch.delenv("PIRAMIDE_SEEDS_DIR", raising=False)
+    monkeypatch.delenv("PIRAMIDE_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("PIRAMIDE_ENV", raising=False)
+    return type("Env", (), {"warehouse": wh, "inbox": inbox, "tmp": tmp_path})
+
+
+def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    from orchestration.defs.project import dbt_executable
+
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    # Tests never write the project's own target/ (Dagster reads its manifest from there).
+    target = os.environ.get("PIRAMIDE_TEST_DBT_TARGET") or tempfile.mkdtemp(prefix="dbt_target_")
+    env = dbt_env()
+    env["DBT_TARGET_PATH"] = target
+    env["DBT_LOG_PATH"] = target
+    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """Generate a small sample, load it and build every dbt model once per session.
+
+    Tests that change the warehouse take a copy (`sample_copy`), never this one.
+    """
+    from orchestration.ingest import load_inbox
+    from orchestration.synthetic import generate
+
+    base = tmp_path_factory.mktemp("sample")
+    inbox = base / "inbox"
+    wh = base / "wh" / "piramide.duckdb"
+    old = {k: os.environ.get(k) for k in ("PIRAMIDE_WAREHOUSE", "PIRAMIDE_INBOX", "DBT_TARGET_PATH")}
+    os.environ["PIRAMIDE_WAREHOUSE"] = str(wh)
+    os.environ["PIRAMIDE_INBOX"] = str(inbox)
+    os.environ["PIRAMIDE_TEST_DBT_TARGET"] = str(base / "dbt_target")
+    try:
+        gen = generate(inbox, scale=SAMPLE_SCALE, seed=7)
+        results = load_inbox(inbox)
+        run_dbt("build")
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        os.environ.pop("PIRAMIDE_TEST_DBT_TARGET", None)
+    return type("Sample", (), {"warehouse": wh, "inbox": inbox, "generated": gen, "loads": results,
+                               "scale": SAMPLE_SCALE})
+
+
+@pytest.fixture
+def sample_copy(sample_build, env):
+    """A private copy of the session's sample warehouse and inbox."""
+    env.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(sample_build.warehouse, env.warehouse)
+    shutil.rmtree(env.inbox)
+    shutil.copytree(sample_build.inbox, env.inbox)
+    return env

@@ -1,0 +1,63 @@
+"""Small builders for hand-made extract files (test data only; tax codes are random at test time)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from orchestration.contract import family
+from orchestration.synthetic.practices import fake_tax_codes
+
+_rng = np.random.default_rng(12345)
+
+
+def tax_code() -> str:
+    return str(fake_tax_codes(_rng, 1)[0])
+
+
+def write_csv(path: Path, fam: str, rows: list[dict], columns: list[str] | None = None) -> Path:
+    """Write rows as the contract's CSV; missing keys become empty cells."""
+    cols = columns or list(family(fam).column_names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in cols})
+    return path
+
+
+def practice(pid, received, product="NASPI", structure="alessandria", producer=None, defined=None,
+             outcome=None, changed=None, **extra) -> dict:
+    row = {
+        "practice_id": pid,
+        "structure_code": structure,
+        "producing_structure_code": producer or structure,
+        "product_code": product,
+        "received_on": received,
+        "entitlement_on": None,
+        "defined_on": defined,
+        "outcome": outcome if outcome else ("granted" if defined else None),
+        "changed_on": changed or defined or received,
+        "project_tag": None,
+        "review_flag": "false",
+        "applicant_tax_code": tax_code(),
+    }
+    row.update(extra)
+    return row
+
+
+def staff_row(structure, month, sub_area, role, fte, working_days=20, headcount=None) -> dict:
+    return {
+        "structure_code": structure,
+        "month": month,
+        "sub_area_code": sub_area,
+        "role": role,
+        "headcount": headcount if headcount is not None else max(1, int(round(fte))),
+        "smart_workers": 0,
+        "presence_days": fte * working_days,
+        "smart_working_days": 0,
+        "working_days": working_days,
+    }
