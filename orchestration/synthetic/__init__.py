@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import logging
 from dataclasses import dataclass
@@ -12,7 +14,6 @@ import duckdb
 import numpy as np
 
 from orchestration.config import SAMPLE_MANIFEST
-from orchestration.synthetic import practices, staff
 from orchestration.synthetic.reference import Reference
 from orchestration.synthetic.writer import write
 
@@ -21,7 +22,11 @@ log = logging.getLogger(__name__)
 DEFAULT_SCALE = 0.02
 DEFAULT_YEARS = (2020, 2021)
 DEFAULT_SEED = 2021
-ALL_FAMILIES = ("practices", "staff")
+# A family module orchestration.synthetic.<family> exposes
+#   deliveries(ref, scale, opening, last, rng) -> {month: DataFrame with the contract's columns}
+# The order is fixed so that each family keeps its own random stream whatever else is generated.
+FAMILY_ORDER = ("practices", "staff", "contacts", "costs", "revenue", "survey", "milestones", "measures")
+ALL_FAMILIES = tuple(f for f in FAMILY_ORDER if importlib.util.find_spec(f"orchestration.synthetic.{f}") is not None)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,6 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     first_year, last_year = min(years), max(years)
     opening = date(first_year - 1, 12, 1)
-    first = date(first_year, 1, 1)
     last = date(last_year, 12, 1)
     ref = Reference()
     # One independent stream per family, so adding a family never changes another's bytes.
@@ -55,17 +59,14 @@ def generate(
     con = duckdb.connect()
     con.execute("set threads = 1; set preserve_insertion_order = true")
     try:
-        if "practices" in families:
-            rng = np.random.default_rng(streams[0])
-            sim = practices.simulate(ref, scale, opening, last, rng)
-            for month, df in practices.deliveries(sim, ref, opening, last).items():
-                files.append(write(con, "practices", month, df, out, fmt))
-                rows["practices"] = rows.get("practices", 0) + len(df)
-        if "staff" in families:
-            rng = np.random.default_rng(streams[1])
-            for month, df in staff.generate(ref, scale, first, last, rng).items():
-                files.append(write(con, "staff", month, df, out, fmt))
-                rows["staff"] = rows.get("staff", 0) + len(df)
+        for i, fam in enumerate(FAMILY_ORDER):
+            if fam not in families:
+                continue
+            module = importlib.import_module(f"orchestration.synthetic.{fam}")
+            rng = np.random.default_rng(streams[i])
+            for month, df in module.deliveries(ref, scale, opening, last, rng).items():
+                files.append(write(con, fam, month, df, out, fmt))
+                rows[fam] = rows.get(fam, 0) + len(df)
     finally:
         con.close()
     (out / SAMPLE_MANIFEST).write_text(

@@ -171,7 +171,12 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     return sim
 
 
-def deliveries(sim: PracticeSim, ref: Reference, opening: date, last: date) -> dict[date, pd.DataFrame]:
+def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
+    """Simulate, then cut into the opening file and one delta file per month."""
+    return cut(simulate(ref, scale, opening, last, rng), ref, opening, last)
+
+
+def cut(sim: PracticeSim, ref: Reference, opening: date, last: date) -> dict[date, pd.DataFrame]:
     """Cut the simulation into the opening file and one delta file per month."""
     cat_codes = ref.catalogue.product_code.to_numpy().astype(object)
     ps_codes = ref.production_structures.structure_code.to_numpy().astype(object)

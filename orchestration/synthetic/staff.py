@@ -18,7 +18,9 @@ REGIONAL_OFFICE_SHARE = 0.05  # regional-office FTE per production FTE of the re
 SMART_SHARE = (0.45, 0.75)
 
 
-def generate(ref: Reference, scale: float, first: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
+def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
+    """Monthly staff files from the first reporting month (the opening month has no staff file)."""
+    first = date(opening.year + (opening.month == 12), opening.month % 12 + 1, 1)
     cat = ref.catalogue
     ps = ref.production_structures
     months = month_starts(first, last)

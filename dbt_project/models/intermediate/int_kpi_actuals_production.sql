@@ -140,6 +140,8 @@ select
     long.quantity_code,
     long.numerator,
     long.denominator,
-    long.actual_value
+    long.actual_value,
+    null::double as value_vs_budget,
+    null::varchar as dq_note
 from long
 inner join {{ ref('int_month_ends') }} as me on long.month_start = me.month_start
