@@ -13,8 +13,8 @@ SEEDS_DIR = ROOT / "seeds"
 
 
 def seeds_dir() -> Path:
-    """The reference seeds; PIRAMIDE_SEEDS_DIR lets a test swap in its own catalogue for loader and dbt alike."""
-    return Path(os.environ.get("PIRAMIDE_SEEDS_DIR", SEEDS_DIR)).resolve()
+    """The reference seeds, shared by the loader (code lists), the generator and dbt."""
+    return SEEDS_DIR
 EXPECTATIONS_DIR = ROOT / "expectations"
 
 # A clearly marked development key: refused when PIRAMIDE_ENV=production (LANDING_CONTRACT, personal data).
@@ -101,6 +101,5 @@ def dbt_env() -> dict[str, str]:
     env["PIRAMIDE_WAREHOUSE"] = str(s.warehouse)
     env["PIRAMIDE_MEMORY_LIMIT"] = s.memory_limit
     env["PIRAMIDE_DUCKDB_THREADS"] = str(s.threads)
-    env["PIRAMIDE_SEEDS_DIR"] = str(seeds_dir())
     env["PIRAMIDE_TARGET_SCALE"] = repr(target_scale(s.inbox))
     return env

@@ -26,7 +26,6 @@ def env(tmp_path, monkeypatch):
     (tmp_path / "dagster_home").mkdir()
     monkeypatch.setenv("PIRAMIDE_TEST_DBT_TARGET", str(tmp_path / "dbt_target"))
     monkeypatch.delenv("PIRAMIDE_TARGET_SCALE", raising=False)
-    monkeypatch.delenv("PIRAMIDE_SEEDS_DIR", raising=False)
     monkeypatch.delenv("PIRAMIDE_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("PIRAMIDE_ENV", raising=False)
     return type("Env", (), {"warehouse": wh, "inbox": inbox, "tmp": tmp_path})
