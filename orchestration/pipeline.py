@@ -24,7 +24,34 @@ def _stage_times(instance, run_id: str) -> dict[str, float]:
     return dict(durations)
 
 
-STEP_LABELS = {"load_extracts": "load (validate, quarantine, ledger)", "piramide_dbt": "dbt build (seeds, models, tests)"}
+STEP_LABELS = {
+    "load_extracts": "load (validate, quarantine, ledger)",
+    "piramide_dbt": "dbt build (seeds, models, tests)",
+    "month_close": "month close (audit.month_close)",
+    "bi_published_copy": "publish BI copy (copy, verify, swap)",
+}
+
+
+def full_rebuild_tags(inbox: Path, warehouse: Path) -> dict[str, str]:
+    """Run tags for the whole history: every partition from the first month with data to the latest.
+
+    The load takes everything new in the inbox; dbt rebuilds every model; every month with data is closed.
+    """
+    from orchestration.defs.automation import PARTITIONS_TAG, RANGE_END, RANGE_START, TRIGGER_TAG
+    from orchestration.defs.inbox import data_months
+    from orchestration.defs.partitions import clip_to_partitions, monthly_partitions
+
+    keys = clip_to_partitions(data_months(inbox, warehouse), monthly_partitions)
+    if not keys:
+        keys = [monthly_partitions.get_first_partition_key()]
+    first, last = keys[0], keys[-1]
+    return {
+        RANGE_START: first,
+        RANGE_END: last,
+        TRIGGER_TAG: "piramide_run",
+        PARTITIONS_TAG: first if first == last else f"{first}..{last}",
+        "piramide/extract_month": "all",
+    }
 
 
 def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str | None = None) -> int:
@@ -54,9 +81,11 @@ def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str 
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get()
-    job = defs.get_job_def("piramide_job")
+    job = defs.resolve_job_def("piramide_job")
+    tags = full_rebuild_tags(inbox, s.warehouse)
+    print(f"full rebuild: months {tags['piramide/partitions']}")
     t0 = time.perf_counter()
-    result = job.execute_in_process(instance=instance, tags={"trigger": "piramide run"}, raise_on_error=False)
+    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     wall = time.perf_counter() - t0
     steps = _stage_times(instance, result.run_id)
     for key, label in STEP_LABELS.items():
@@ -74,6 +103,9 @@ def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str 
     _print_timings(timings, time.perf_counter() - t_all)
     size = s.warehouse.stat().st_size / 1e6 if s.warehouse.exists() else 0
     print(f"warehouse: {s.warehouse} ({size:,.1f} MB)")
+    pub = s.published_warehouse
+    if pub.exists():
+        print(f"published copy for BI (open read-only): {pub} ({pub.stat().st_size / 1e6:,.1f} MB)")
     return 0
 
 

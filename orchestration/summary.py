@@ -54,6 +54,33 @@ def national_rows(con: duckdb.DuckDBPyConnection, period_end) -> list[tuple]:
     ).fetchall()
 
 
+PYRAMID_ORDER = (
+    "VPI", "SP", "PG", "PI", "PG_PROCESSI", "PG_FINANZA", "PG_UTENZA", "PG_SVILUPPO",
+    "OBJ_A", "OBJ_B", "OBJ_C", "OBJ_D", "OBJ_E", "OBJ_F", "OBJ_G", "OBJ_H", "OBJ_I",
+    "IMP_CONTINUITY", "IMP_AVG_TIME", "IMP_LITIGATION", "IMP_REPUTATION", "IMP_INSPECTION",
+)
+
+
+def pyramid_rows(con: duckdb.DuckDBPyConnection, period_end) -> list[tuple]:
+    return con.execute(
+        """
+        select p.node_code, k.name_en, p.node_level, p.weight, p.score, p.weight_coverage
+        from marts.fct_value_pyramid p join marts.dim_kpi k using (node_code)
+        where p.structure_code = 'nazionale' and p.period_end = ? and list_contains(?, p.node_code)
+        order by list_position(?, p.node_code)
+        """,
+        [period_end, list(PYRAMID_ORDER), list(PYRAMID_ORDER)],
+    ).fetchall()
+
+
+def print_pyramid(con: duckdb.DuckDBPyConnection, period_end) -> None:
+    print(f"\nThe public value pyramid at {period_end} (national; coverage = share of weight with data)")
+    print(f"  {'node':<16} {'weight':>7} {'score':>8} {'coverage':>9}  name")
+    for code, name, level, weight, score, cov in pyramid_rows(con, period_end):
+        indent = "  " * min(level, 2)
+        print(f"  {indent + code:<16} {fmt(weight, 2):>7} {fmt(score):>8} {fmt(cov, 3):>9}  {name}")
+
+
 def print_summary(period: str | None = None) -> None:
     con = duckdb.connect(str(settings().warehouse), read_only=True)
     try:
@@ -63,5 +90,6 @@ def print_summary(period: str | None = None) -> None:
         for code, _name, actual, target, annual, score, dq in national_rows(con, period_end):
             flag = "" if dq == "ok" else f"  [{dq}]"
             print(f"  {code:<18} {fmt(actual):>14} {fmt(target):>14} {fmt(annual):>14} {fmt(score):>8}{flag}")
+        print_pyramid(con, period_end)
     finally:
         con.close()

@@ -8,8 +8,12 @@
     ({{ polarity }} * ({{ actual }} - {{ target }}) / abs({{ target }}))
 {%- endmacro %}
 
+{#- DuckDB's least/greatest skip NULLs, so a missing deviation is kept NULL explicitly. -#}
 {% macro deviation_capped(deviation_expr, cap_high, cap_low=var('cap_low', -0.5)) -%}
-    least({{ cap_high }}, greatest({{ cap_low }}, {{ deviation_expr }}))
+    case
+        when ({{ deviation_expr }}) is null then null
+        else least({{ cap_high }}, greatest({{ cap_low }}, {{ deviation_expr }}))
+    end
 {%- endmacro %}
 
 {% macro score(deviation_capped_expr) -%}

@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # File-level rules reject the whole file; row-level rules send rows to audit.quarantine.
+# What each rule catches, kind by kind, is in docs/bad_input.md.
 FILE_RULES = (
     "bad_file_name",
     "unknown_family",
+    "month_window",  # the month in the name is before 2000-01 or after the current month
     "unreadable",
+    "encoding",  # a CSV that is not UTF-8
     "empty_file",
+    "wrong_delimiter",
     "missing_column",
     "extra_column",
     "month_mismatch",
@@ -27,10 +31,16 @@ ROW_RULES = (
     "out_of_range",
     "duplicate_key",
     "formula_text",
+    "personal_data",  # a tax code in clear in an identifier or free-text column
 )
 RULE_IDS = FILE_RULES + ROW_RULES
 
-FILE_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)_(?P<month>\d{4}-(0[1-9]|1[0-2]))\.(?P<ext>parquet|csv)$")
+# \Z, not $: `$` also matches before a trailing newline, so "practices_2021-01.csv\n" would pass.
+FILE_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)_(?P<month>\d{4}-(0[1-9]|1[0-2]))\.(?P<ext>parquet|csv)\Z")
+# Shaped like an extract name but for a family the contract does not know (e.g. invoices_2021-01.csv).
+LOOSE_FILE_NAME_RE = re.compile(r"(?P<family>[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)_\d{4}-\d{2}\.(?:parquet|csv)")
+# An Italian tax code (codice fiscale): personal data wherever it appears.
+TAX_CODE_PATTERN = "[A-Z]{6}[0-9]{2}[A-Z][0-9]{2}[A-Z][0-9]{3}[A-Z]"
 
 # Earliest plausible event date: older practices are not in any extract of the plan period.
 WINDOW_START = date(2000, 1, 1)
@@ -274,7 +284,7 @@ def family(name: str) -> Family:
 
 def parse_file_name(name: str) -> tuple[str, str, str] | None:
     """Return (family, 'YYYY-MM', ext) for a well-formed name, else None."""
-    m = FILE_NAME_RE.match(name)
+    m = FILE_NAME_RE.fullmatch(name)
     if not m:
         return None
     return m.group("family"), m.group("month"), m.group("ext")

@@ -1,14 +1,22 @@
 """Validate one extract file against the contract and land it in raw, as one transaction.
 
 Every load appends exactly one ledger row (loaded, restated, unchanged or rejected) and never changes an
-earlier one. The work is done by DuckDB: Python builds statements from contract identifiers only and
-binds every value (file path, month, key) as a parameter.
+earlier one. The work is done by DuckDB: statements are built from contract identifiers only (checked by
+`_ident`), and every value that comes from outside the code (file path, month, key, codes) is a bound
+parameter.
+
+Crash safety: the raw rows, the quarantine rows and the ledger row of a delivery are written in one
+transaction, so a load killed at any point leaves either all of them or none. A delivery_id taken from the
+sequence by a load that never committed is simply never used (ids may have gaps); after a crash DuckDB may
+hand the same number out again, which is harmless because nothing committed carries it. The rerun finds no
+ledger row for the file and loads it again: recovery is the ordinary load.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,13 +25,22 @@ import duckdb
 
 from orchestration.config import pseudonym_key, settings
 from orchestration.contract import FAMILIES, Family, parse_file_name
-from orchestration.contract.families import WINDOW_START
+from orchestration.contract.families import (
+    LOOSE_FILE_NAME_RE,
+    TAX_CODE_PATTERN,
+    WINDOW_START,
+    Column,
+)
 from orchestration.ingest.reference import register_reference
 from orchestration.ingest.schema import ensure_schema
 
 log = logging.getLogger(__name__)
 
 LOOSE_NAME_HINT = "expected <family>_<YYYY-MM>.<parquet|csv>"
+TAX_CODE_RE = re.compile(TAX_CODE_PATTERN)
+_IDENT_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+# Longest excerpt of anything read from a file (a header, a DuckDB message) that a message may quote.
+_EXCERPT = 120
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,7 @@ class LoadResult:
     rows_rejected: int = 0
     min_event_month: date | None = None
     message: str = ""
+    rule: str | None = None  # the file rule of a rejection (KPI_SPEC section 10)
 
 
 class FileRejected(Exception):
@@ -55,6 +73,13 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute(f"set memory_limit = '{_safe_setting(s.memory_limit)}'")
     con.execute(f"set threads = {int(s.threads)}")
+    # CSV rows are numbered by row_number() over the scan: only an order-preserving scan makes it the file row.
+    con.execute("set preserve_insertion_order = true")
+    try:
+        # Timestamps are Europe/Rome local time (LANDING_CONTRACT): a Parquet TIMESTAMPTZ converts to it.
+        con.execute("set TimeZone = 'Europe/Rome'")
+    except duckdb.Error:  # pragma: no cover - ICU is bundled with the Python wheels
+        log.debug("ICU unavailable: time zone left at the default")
     return con
 
 
@@ -62,6 +87,20 @@ def _safe_setting(value: str) -> str:
     if not all(ch.isalnum() or ch in ". " for ch in value):
         raise ValueError(f"invalid memory limit {value!r}")
     return value
+
+
+def _ident(name: str) -> str:
+    """An identifier that goes into SQL: only lower-case contract names ever pass."""
+    if not _IDENT_RE.match(name):
+        raise ValueError(f"not a contract identifier: {name!r}")
+    return name
+
+
+def _literal(value: str) -> str:
+    """A contract constant (domain name, level, allowed value) as a SQL string literal."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise ValueError(f"not a contract constant: {value!r}")
+    return f"'{value}'"
 
 
 def file_checksum(path: Path) -> str:
@@ -81,173 +120,245 @@ def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
+def redact(text: str) -> str:
+    """Mask anything shaped like a tax code: messages quote headers and DuckDB errors, which quote the file."""
+    return TAX_CODE_RE.sub("<tax code>", text)
+
+
 def _display_name(name: str) -> str:
     # Hostile names (control characters, shell metacharacters) are shown escaped, never interpreted.
-    return repr(name)
+    return redact(repr(name))
+
+
+def _excerpt(text: str) -> str:
+    text = redact(text)
+    return repr(text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else ""))
 
 
 # --------------------------------------------------------------------------------------------- reading
 
+_CSV_OPTIONS = (
+    # The delimiter, quoting and header are the contract's, not guessed. comment = '' and skip = 0: left to
+    # the sniffer, a row starting with '#' is silently dropped as a comment and leading lines it does not
+    # like are silently skipped.
+    "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', comment = '', skip = 0, "
+    "auto_detect = true, strict_mode = true, null_padding = false, encoding = 'utf-8'"
+)
 
-def _read_source(con: duckdb.DuckDBPyConnection, path: Path, ext: str) -> None:
-    """Create temp table src (all columns as read, plus _row 1-based data row number)."""
-    if path.stat().st_size == 0:
-        raise FileRejected("empty_file", "the file is empty (0 bytes)")
+
+def _reader(ext: str) -> str:
+    if ext == "parquet":
+        return "(select * exclude (file_row_number), file_row_number + 1 as _row from read_parquet(?, file_row_number = true))"
+    return f"(select *, row_number() over () as _row from read_csv(?, {_CSV_OPTIONS}))"
+
+
+def _unreadable(exc: duckdb.Error, ext: str) -> FileRejected:
+    """A rejection that explains a DuckDB read error without quoting file content."""
+    text = str(exc)
+    line = re.search(r"[Ll]ine:? (\d+)", text)
+    where = f" (line {line.group(1)})" if line else ""
+    if "not utf-8 encoded" in text or "Invalid unicode" in text:
+        return FileRejected("encoding", f"the file is not UTF-8{where}: re-export it as UTF-8")
+    if ext == "csv":
+        if "sniffing" in text or "Expected Number of Columns" in text or "quote" in text.lower():
+            return FileRejected(
+                "unreadable",
+                f"not a well-formed CSV{where}: rows with a different number of fields, an unterminated "
+                "quote, or lines before the header",
+            )
+        return FileRejected("unreadable", f"the file cannot be read as CSV{where}")
+    if "parquet" in text.lower() or "magic" in text.lower() or "too small" in text.lower():
+        return FileRejected("unreadable", "the file cannot be read as Parquet (truncated or not a Parquet file)")
+    return FileRejected("unreadable", f"the file cannot be read as {ext.upper()}")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, path: Path, ext: str) -> dict[str, str]:
+    """Column name -> DuckDB type of the file as read, without loading it."""
     try:
-        if ext == "parquet":
-            con.execute(
-                "create or replace temp table src as "
-                "select * exclude (file_row_number), file_row_number + 1 as _row "
-                "from read_parquet(?, file_row_number = true)",
-                [str(path)],
-            )
-        else:
-            con.execute("set preserve_insertion_order = true")
-            con.execute(
-                "create or replace temp table src as "
-                "select *, row_number() over () as _row from read_csv(?, header = true, all_varchar = true, "
-                "delim = ',', quote = '\"', escape = '\"', auto_detect = true, strict_mode = true, "
-                "null_padding = false, encoding = 'utf-8')",
-                [str(path)],
-            )
+        rel = con.execute(f"describe select * from {_reader(ext)}", [str(path)]).fetchall()  # noqa: S608
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0][:300]
-        raise FileRejected("unreadable", f"the file cannot be read as {ext.upper()}: {first}") from None
-
-
-def _source_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = 'src' and database_name = 'temp' order by column_index"
-    ).fetchall()
-    return {name: dtype for name, dtype in rows if name != "_row"}
+        raise _unreadable(exc, ext) from None
+    return {name: dtype for name, dtype, *_ in rel if name != "_row"}
 
 
 def _check_columns(fam: Family, cols: dict[str, str]) -> None:
-    names = [c.lstrip("\ufeff") for c in cols]
+    # Exact names only: afterwards every column the SQL names is a contract identifier. (DuckDB strips a
+    # UTF-8 byte-order mark before the header, so a BOM never reaches the names.)
+    names = list(cols)
     missing = [c for c in fam.column_names if c not in names]
     extra = [c for c in names if c not in fam.column_names]
+    shown_extra = ", ".join(_excerpt(e) for e in extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
     if len(names) == 1 and missing and any(sep in names[0] for sep in (";", "\t", "|")):
         raise FileRejected(
+            "wrong_delimiter",
+            f"the header has a single column {_excerpt(names[0])}: the file uses another delimiter than ','",
+        )
+    if missing and not set(names) & set(fam.column_names):
+        raise FileRejected(
             "missing_column",
-            f"the header has a single column {names[0][:80]!r}: the file seems to use another delimiter "
-            "than ',' (missing columns: " + ", ".join(missing) + ")",
+            "none of the contract's columns is in the header (is the header row missing?); expected: "
+            + ", ".join(fam.column_names),
         )
     if missing and extra:
         raise FileRejected(
             "missing_column",
-            "missing column(s) " + ", ".join(missing) + "; unexpected column(s) "
-            + ", ".join(repr(e) for e in extra) + " (renamed?)",
+            "missing column(s) " + ", ".join(missing) + "; unexpected column(s) " + shown_extra + " (renamed?)",
         )
     if missing:
         raise FileRejected("missing_column", "missing column(s) " + ", ".join(missing))
     if extra:
-        raise FileRejected("extra_column", "unexpected column(s) " + ", ".join(repr(e) for e in extra))
+        raise FileRejected("extra_column", "unexpected column(s) " + shown_extra)
+    if len(names) != len(set(names)):
+        raise FileRejected("extra_column", "a column appears twice in the header")
 
 
-def _typed_select(fam: Family, cols: dict[str, str]) -> str:
+# ------------------------------------------------------------------------------------------ the rules
+
+
+def _is_cast(c: Column, src_type: str) -> bool:
+    """Whether the column as read needs a cast to the contract type (CSV: every non-text column)."""
+    return not (src_type.upper() == c.sql_type.upper() or (c.type == "str" and src_type.upper() == "VARCHAR"))
+
+
+NUMERIC = ("decimal", "double", "int")
+
+
+def _typed_columns(fam: Family, cols: dict[str, str]) -> str:
+    """Select list over the raw scan `s`: typed contract columns, plus the text (and double) of cast ones."""
     parts = ["_row"]
     for c in fam.columns:
-        src_name = next(n for n in cols if n.lstrip("\ufeff") == c.name)
-        q = '"' + src_name.replace('"', '""') + '"'
-        if cols[src_name].upper() == c.sql_type.upper() or (c.type == "str" and cols[src_name] == "VARCHAR"):
-            parts.append(f"{q} as {c.name}")
-            parts.append(f"{q}::varchar as {c.name}__txt")
+        n = s = _ident(c.name)
+        if not _is_cast(c, cols[n]):
+            parts.append(f"{s} as {n}")
+            continue
+        parts.append(f"{s}::varchar as {n}__txt")
+        if c.type in NUMERIC:
+            parts.append(f"try_cast({s} as double) as {n}__dbl")
+        if c.type == "int":
+            # try_cast('3.5' as bigint) rounds to 4: an integer column accepts integral values only.
+            d = f"try_cast({s} as double)"
+            parts.append(f"case when isfinite({d}) and {d} = trunc({d}) then try_cast({d} as bigint) end as {n}")
         else:
-            if c.type in ("decimal", "double", "int"):
-                parts.append(f"try_cast({q} as double) as {c.name}__dbl")
-            parts.append(f"try_cast({q} as {c.sql_type}) as {c.name}")
-            parts.append(f"{q}::varchar as {c.name}__txt")
+            parts.append(f"try_cast({s} as {c.sql_type}) as {n}")
     return ", ".join(parts)
 
 
-# ------------------------------------------------------------------------------------------ row rules
+@dataclass(frozen=True)
+class Rule:
+    column: str
+    rule: str
+    cond: str  # SQL predicate over temp table t (contract identifiers only)
+    value: str  # SQL expression of the offending value, for the quarantine
 
 
-def _violation_queries(fam: Family, cols: dict[str, str]) -> list[str]:
-    """SQL selects returning (_row, column_name, rule_id, value) over temp table t.
-
-    Parameters used: $month_start, $month_end (exclusive), $window_start.
-    """
-    qs: list[str] = []
-
-    def sel(cond: str, column: str, rule: str, value_expr: str | None = None) -> str:
-        v = value_expr or f"{column}__txt"
-        return f"select _row, '{column}' as column_name, '{rule}' as rule_id, {v} as value from t where {cond}"
-
+def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
+    """Every row rule of the family, in the fixed order the quarantine lists them."""
+    rules: list[Rule] = []
     for c in fam.columns:
-        n = c.name
+        n = _ident(c.name)
+        cast = _is_cast(c, cols[n])
+        txt = f"{n}__txt" if cast else (n if c.type == "str" else f"{n}::varchar")
         if c.required:
-            qs.append(sel(f"{n}__txt is null or trim({n}__txt) = ''", n, "not_null"))
-        qs.append(sel(f"{n}__txt is not null and trim({n}__txt) <> '' and {n} is null", n, "type"))
-        if c.type in ("decimal", "double", "int"):
-            has_dbl = f"{n}__dbl" in _typed_select(fam, cols)
-            if has_dbl:
-                qs.append(sel(f"{n}__dbl is not null and not isfinite({n}__dbl)", n, "out_of_range"))
+            blank = f"({txt} is null or trim({txt}) = '')" if cast or c.type == "str" else f"{n} is null"
+            rules.append(Rule(n, "not_null", blank, txt))
+        present = f"{txt} is not null and trim({txt}) <> ''"
+        if cast and c.type in NUMERIC:
+            dbl = f"{n}__dbl"
+            integral = f" or (isfinite({dbl}) and {dbl} <> trunc({dbl}))" if c.type == "int" else ""
+            rules.append(Rule(n, "type", f"{present} and ({dbl} is null{integral})", txt))
+            bounds = ["not isfinite({d})"]
             if c.min is not None:
-                qs.append(sel(f"{n} is not null and {n} < {float(c.min)!r}", n, "out_of_range"))
+                bounds.append(f"{{d}} < {float(c.min)!r}")
             if c.max is not None:
-                qs.append(sel(f"{n} is not null and {n} > {float(c.max)!r}", n, "out_of_range"))
+                bounds.append(f"{{d}} > {float(c.max)!r}")
+            # A finite number the contract type cannot hold (1e20 in DECIMAL(18,2)) is out of range, too.
+            bounds.append(f"{n} is null")
+            whole = f" and (not isfinite({dbl}) or {dbl} = trunc({dbl}))" if c.type == "int" else ""
+            cond = f"{dbl} is not null{whole} and (" + " or ".join(b.format(d=dbl) for b in bounds) + ")"
+            rules.append(Rule(n, "out_of_range", cond, txt))
+        elif cast:
+            rules.append(Rule(n, "type", f"{present} and {n} is null", txt))
+        elif c.type in NUMERIC:
+            bounds = ["not isfinite({d})"] if c.type == "double" else []
+            if c.min is not None:
+                bounds.append(f"{{d}} < {float(c.min)!r}")
+            if c.max is not None:
+                bounds.append(f"{{d}} > {float(c.max)!r}")
+            if bounds:
+                cond = f"{n} is not null and (" + " or ".join(b.format(d=n) for b in bounds) + ")"
+                rules.append(Rule(n, "out_of_range", cond, txt))
         if c.domain:
-            qs.append(
-                sel(
-                    f"{n} is not null and not exists (select 1 from ref_codes r "
-                    f"where r.domain = '{c.domain}' and r.code = t.{n})",
-                    n,
-                    "unknown_code",
-                )
-            )
+            rules.append(Rule(n, "unknown_code", f"{n} is not null and {n}__ref is null", txt))
             if c.levels:
-                levels = ", ".join(f"'{lv}'" for lv in c.levels)
-                qs.append(
-                    sel(
-                        f"{n} is not null and exists (select 1 from ref_codes r where r.domain = '{c.domain}' "
-                        f"and r.code = t.{n} and r.level not in ({levels}))",
-                        n,
-                        "wrong_level",
-                    )
-                )
+                levels = ", ".join(_literal(lv) for lv in c.levels)
+                rules.append(Rule(n, "wrong_level", f"{n}__ref is not null and {n}__ref not in ({levels})", txt))
         if c.values:
-            vals = ", ".join(f"'{v}'" for v in c.values)
-            qs.append(sel(f"{n} is not null and {n} not in ({vals})", n, "unknown_code"))
+            values = ", ".join(_literal(v) for v in c.values)
+            rules.append(Rule(n, "unknown_code", f"{n} is not null and {n} not in ({values})", txt))
         if c.type == "str" and not c.domain and not c.values and not c.personal:
-            qs.append(sel(f"regexp_matches({n}, '^[=+\\-@\\t\\r]')", n, "formula_text"))
+            # Spreadsheet formula injection (OWASP CSV injection): refused, never stored.
+            rules.append(Rule(n, "formula_text", f"regexp_matches({n}, '^[=+\\-@\\t\\r]')", txt))
+            # Identifiers and free text must not carry a tax code in clear (it would land in raw unhashed).
+            rules.append(Rule(n, "personal_data", f"regexp_matches({n}, '{TAX_CODE_PATTERN}')", txt))
         if c.window:
-            if c.type == "timestamp":
-                qs.append(
-                    sel(
-                        f"{n} is not null and ({n} < $window_start::timestamp or {n} >= $month_end::timestamp)",
-                        n,
-                        "date_window",
-                    )
-                )
-            else:
-                qs.append(sel(f"{n} is not null and ({n} < $window_start or {n} >= $month_end)", n, "date_window"))
+            lo, hi = ("$window_start::timestamp", "$month_end::timestamp") if c.type == "timestamp" else (
+                "$window_start", "$month_end")
+            rules.append(Rule(n, "date_window", f"{n} is not null and ({n} < {lo} or {n} >= {hi})", txt))
     for a, b in fam.date_order:
-        qs.append(sel(f"{a} is not null and {b} is not null and {a} > {b}", b, "date_order",
-                      f"{a}__txt || ' > ' || {b}__txt"))
+        a, b = _ident(a), _ident(b)
+        rules.append(Rule(b, "date_order", f"{a} is not null and {b} is not null and {a} > {b}",
+                          f"{a}::varchar || ' > ' || {b}::varchar"))
     if fam.key:
-        key_cols = ", ".join(fam.key)
-        key_txt = " || '|' || ".join(f"coalesce({k}__txt, '')" for k in fam.key)
-        qs.append(
-            f"select _row, '{'+'.join(fam.key)}' as column_name, 'duplicate_key' as rule_id, {key_txt} as value "
-            f"from t qualify count(*) over (partition by {key_cols}) > 1"
-        )
+        key_txt = " || '|' || ".join(f"coalesce({_ident(k)}::varchar, '')" for k in fam.key)
+        rules.append(Rule("+".join(fam.key), "duplicate_key", "_dup", key_txt))
     if "outcome_requires_defined_on" in fam.extra_rules:
-        qs.append(sel("defined_on is not null and outcome is null", "outcome", "not_null"))
-        qs.append(sel("defined_on is null and outcome is not null", "defined_on", "not_null"))
+        rules.append(Rule("outcome", "not_null", "defined_on is not null and outcome is null", "outcome"))
+        rules.append(Rule("defined_on", "not_null", "defined_on is null and outcome is not null",
+                          "defined_on::varchar"))
     if "smart_within_headcount" in fam.extra_rules:
-        qs.append(sel("smart_workers > headcount", "smart_workers", "out_of_range"))
+        rules.append(Rule("smart_workers", "out_of_range", "smart_workers > headcount",
+                          "smart_workers::varchar || ' > ' || headcount::varchar"))
     if fam.name == "survey":
-        qs.append(sel("wave is not null and wave > year($month_start)", "wave", "date_window"))
-    return qs
+        rules.append(Rule("wave", "date_window", "wave is not null and wave > year($month_start)", "wave::varchar"))
+    return rules
+
+
+def _build_t(con: duckdb.DuckDBPyConnection, fam: Family, cols: dict[str, str], path: Path, ext: str) -> None:
+    """Temp table t: the file read once, typed, with each code's reference level and the duplicate flag."""
+    joins, refs = [], []
+    for c in fam.columns:
+        if c.domain:
+            n = _ident(c.name)
+            # One hash join per code column, instead of a correlated lookup per rule.
+            joins.append(
+                f"left join (select code, min(level) as level from ref_codes where domain = {_literal(c.domain)} "
+                f"group by code) r_{n} "
+                f"on r_{n}.code = x.{n}"
+            )
+            # A code with no level (products, channels) still counts as known.
+            refs.append(f"case when r_{n}.code is not null then coalesce(r_{n}.level, '') end as {n}__ref")
+    dup = "false as _dup"
+    if fam.key:
+        keys = [_ident(k) for k in fam.key]
+        not_null = " and ".join(f"x.{k} is not null" for k in keys)
+        # Rows with a null key part fail not_null; they do not make the other rows duplicates.
+        dup = (f"{not_null} and count(*) over (partition by {', '.join('x.' + k for k in keys)}) > 1 as _dup")
+    sql = (
+        f"create or replace temp table t as select x.*, {', '.join(refs + [dup])} "  # noqa: S608
+        f"from (select {_typed_columns(fam, cols)} from {_reader(ext)} s) x " + " ".join(joins)
+    )
+    try:
+        con.execute(sql, [str(path)])
+    except duckdb.Error as exc:
+        raise _unreadable(exc, ext) from None
 
 
 def _month_mismatch(con: duckdb.DuckDBPyConnection, fam: Family, params: dict) -> None:
     if not fam.month_column:
         return
-    mc = fam.month_column
+    mc = _ident(fam.month_column)
     n, first_row, first_val = con.execute(
-        f"select count(*), min(_row), arg_min({mc}__txt, _row) from t "
+        f"select count(*), min(_row), arg_min({mc}::varchar, _row) from t "  # noqa: S608
         f"where {mc} is not null and ({mc} < $month_start or {mc} >= $month_end)",
         {k: params[k] for k in ("month_start", "month_end")},
     ).fetchone()
@@ -255,8 +366,35 @@ def _month_mismatch(con: duckdb.DuckDBPyConnection, fam: Family, params: dict) -
         raise FileRejected(
             "month_mismatch",
             f"{n} row(s) have {mc} outside the file's month {params['month_start']:%Y-%m} "
-            f"(first at row {first_row}: {first_val!r})",
+            f"(first at row {first_row}: {_excerpt(first_val)})",
         )
+
+
+def _find_violations(con: duckdb.DuckDBPyConnection, rules: list[Rule], params: dict) -> int:
+    """Fill temp table viol(_row, column_name, rule_id, value); return the number of rows with a violation.
+
+    Two passes with the same predicates: one scan flags the bad rows (usually none), then the per-rule
+    selects run over the flagged rows only. The result is exactly the union of the rules over every row.
+    """
+    any_bad = " or ".join(f"({r.cond})" for r in rules)
+    sql = f"create or replace temp table bad as select _row from t where {any_bad}"  # noqa: S608
+    con.execute(sql, _used(sql, **params))
+    n_bad = con.execute("select count(*) from bad").fetchone()[0]
+    if n_bad == 0:
+        con.execute(
+            "create or replace temp table viol (_row bigint, column_name varchar, rule_id varchar, value varchar)"
+        )
+        return 0
+    con.execute("create or replace temp table tb as select * from t semi join bad using (_row)")
+    union = "\nunion all\n".join(
+        f"select _row, '{r.column}' as column_name, '{r.rule}' as rule_id, ({r.value})::varchar as value "
+        f"from tb where {r.cond}"
+        for r in rules
+    )
+    sql = f"create or replace temp table viol as {union}"  # noqa: S608
+    con.execute(sql, _used(sql, **params))
+    con.execute("drop table tb")
+    return n_bad
 
 
 # ------------------------------------------------------------------------------------- min event month
@@ -269,41 +407,50 @@ def _used(sql: str, **params) -> dict:
 
 def _event_expr(fam: Family) -> str:
     if fam.stateful:
-        state = ", ".join(f"{e}::date" for e in fam.state_events)
+        state = ", ".join(f"{_ident(e)}::date" for e in fam.state_events)
         return (
             f"least(coalesce(least({state}), {fam.month_column}), "
             f"case when prev.id is null then {fam.first_event}::date else {fam.month_column} end)"
         )
     if fam.month_column:
-        return f"{fam.month_column}::date"
+        return f"{_ident(fam.month_column)}::date"
     return "$month_start"
+
+
+def _min_event_of(con, fam: Family, rows_sql: str, params: dict):
+    """min(event) over the rows of `rows_sql` (a select over contract columns)."""
+    prev_join = ""
+    if fam.stateful:
+        key = _ident(fam.key[0])
+        # Only ids of these rows can match: probing raw with them avoids a distinct over all of raw.
+        prev_join = (
+            f"left join (select distinct r.{key} as id from {fam.raw_table} r "
+            "join audit.current_deliveries c on c.delivery_id = r.delivery_id "
+            f"where r.delivery_month < $month_start and r.{key} in (select {key} from v)) prev on prev.id = v.{key}"
+        )
+    sql = f"with v as ({rows_sql}) select min({_event_expr(fam)}) from v {prev_join}"  # noqa: S608
+    return con.execute(sql, _used(sql, **params)).fetchone()[0]
 
 
 def _min_event_month(
     con: duckdb.DuckDBPyConnection,
     fam: Family,
     month_start: date,
-    delivery_id: int,
+    has_bad: bool,
     superseded_id: int | None,
     first_delivery: bool,
 ) -> date:
+    """The earliest event month among the delivery's rows and the rows it supersedes (LANDING_CONTRACT)."""
     if fam.stateful and first_delivery:
         # The opening file: its events predate reporting; KPIs start with the next month.
         return _next_month(month_start)
-    key = fam.key[0]
-    prev_join = ""
-    if fam.stateful:
-        prev_join = (
-            f"left join (select distinct r.{key} as id from {fam.raw_table} r "
-            "join audit.current_deliveries c on c.delivery_id = r.delivery_id "
-            f"where r.delivery_month < $month_start) prev on prev.id = v.{key}"
-        )
-    expr = _event_expr(fam)
-    sql = f"select min({expr}) from (select * from {fam.raw_table} where delivery_id = $did) v {prev_join}"
-    m = con.execute(sql, _used(sql, month_start=month_start, did=delivery_id)).fetchone()[0]
+    accepted = "select * from t" + (" anti join bad using (_row)" if has_bad else "")
+    m = _min_event_of(con, fam, accepted, {"month_start": month_start})
     if superseded_id is not None:
-        sup_sql = f"select min({expr}) from (select * from {fam.raw_table} where delivery_id = $sid) v {prev_join}"
-        sup = con.execute(sup_sql, _used(sup_sql, month_start=month_start, sid=superseded_id)).fetchone()[0]
+        sup = _min_event_of(
+            con, fam, f"select * from {fam.raw_table} where delivery_id = $sid",  # noqa: S608
+            {"month_start": month_start, "sid": superseded_id},
+        )
         m = min(x for x in (m, sup) if x is not None) if (m or sup) else None
     m = m or month_start
     if isinstance(m, datetime):
@@ -321,6 +468,15 @@ def _ledger(con, delivery_id, file, fam, month, checksum, outcome, message, read
     )
 
 
+def _ensure_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """The code lists, read from the seeds once per connection (a temp table outlives the file transactions)."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = 'ref_codes'"
+    ).fetchone()[0]
+    if not exists:
+        register_reference(con)
+
+
 def load_file(path: Path | str, con: duckdb.DuckDBPyConnection | None = None) -> LoadResult:
     """Load one file. Opens (and closes) the warehouse unless a connection is given."""
     path = Path(path)
@@ -328,141 +484,162 @@ def load_file(path: Path | str, con: duckdb.DuckDBPyConnection | None = None) ->
     con = con or connect()
     try:
         ensure_schema(con)
+        _ensure_reference(con)
         return _load(con, path)
     finally:
         if own:
             con.close()
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
+def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = None) -> LoadResult:
     name = path.name
     shown = _display_name(name)
-    delivery_id = con.execute("select nextval('audit.delivery_seq')").fetchone()[0]
-    parsed = parse_file_name(name)
-    checksum = file_checksum(path) if path.is_file() else None
-
-    def reject(fam_name, month, rule, msg, read=0):
-        message = f"{shown} rejected [{rule}]: {msg}"
-        _ledger(con, delivery_id, name, fam_name, month, checksum, "rejected", message, read, 0, read)
-        log.warning(message)
-        return LoadResult(delivery_id, name, fam_name, month, "rejected", read, 0, read, None, message)
-
-    if parsed is None:
-        import re
-
-        m = re.match(r"^([A-Za-z0-9]+(?:_[A-Za-z]+)*)_(\d{4}-\d{2})\.(parquet|csv)$", name)
-        if m and m.group(1) not in FAMILIES:
-            return reject(None, None, "unknown_family", f"unknown extract family {m.group(1)!r}; known: "
-                          + ", ".join(FAMILIES))
-        return reject(None, None, "bad_file_name", LOOSE_NAME_HINT)
-    fam_name, ym, ext = parsed
-    if fam_name not in FAMILIES:
-        return reject(None, None, "unknown_family", f"unknown extract family {fam_name!r}; known: " + ", ".join(FAMILIES))
-    fam = FAMILIES[fam_name]
-    month_start = _month_start(ym)
-    month_end = _next_month(month_start)
-
-    current = con.execute(
-        "select l.delivery_id, l.checksum from audit.current_deliveries c "
-        "join audit.load_ledger l using (delivery_id) where c.family = ? and c.month = ?",
-        [fam_name, month_start],
-    ).fetchone()
-    if current and current[1] == checksum:
-        message = f"{shown}: identical to delivery {current[0]} (same checksum), nothing to do"
-        _ledger(con, delivery_id, name, fam_name, month_start, checksum, "unchanged", message)
-        return LoadResult(delivery_id, name, fam_name, month_start, "unchanged", message=message)
-    superseded_id = current[0] if current else None
-    first_delivery = (
-        con.execute(
-            "select count(*) from audit.current_deliveries where family = ? and month < ?", [fam_name, month_start]
-        ).fetchone()[0]
-        == 0
-    )
-
-    key, key_id = pseudonym_key()
+    log.info("loading %s", shown)
     try:
-        con.execute("begin transaction")
-        register_reference(con)
-        _read_source(con, path, ext)
-        cols = _source_columns(con)
+        checksum = checksum or (file_checksum(path) if path.is_file() else None)
+    except OSError:
+        checksum = None
+
+    con.execute("begin transaction")
+    delivery_id = con.execute("select nextval('audit.delivery_seq')").fetchone()[0]
+    fam_name: str | None = None
+    month_start: date | None = None
+    try:
+        fam_name, month_start, ext = _parse_name(name)
+        fam = FAMILIES[fam_name]
+        month_end = _next_month(month_start)
+        if checksum is None:
+            raise FileRejected("unreadable", "not a readable regular file")
+
+        current = con.execute(
+            "select l.delivery_id, l.checksum from audit.current_deliveries c "
+            "join audit.load_ledger l using (delivery_id) where c.family = ? and c.month = ?",
+            [fam_name, month_start],
+        ).fetchone()
+        if current and current[1] == checksum:
+            message = f"{shown}: identical to delivery {current[0]} (same checksum), nothing to do"
+            _ledger(con, delivery_id, name, fam_name, month_start, checksum, "unchanged", message)
+            con.execute("commit")
+            log.info(message)
+            return LoadResult(delivery_id, name, fam_name, month_start, "unchanged", message=message)
+        superseded_id = current[0] if current else None
+        first_delivery = (
+            con.execute(
+                "select count(*) from audit.current_deliveries where family = ? and month < ?", [fam_name, month_start]
+            ).fetchone()[0]
+            == 0
+        )
+        if path.stat().st_size == 0:
+            raise FileRejected("empty_file", "the file is empty (0 bytes)")
+        cols = _describe(con, path, ext)
         _check_columns(fam, cols)
-        con.execute(f"create or replace temp table t as select {_typed_select(fam, cols)} from src")  # noqa: S608
-        con.execute("drop table src")
+        _build_t(con, fam, cols, path, ext)
         rows_read = con.execute("select count(*) from t").fetchone()[0]
         if rows_read == 0:
             raise FileRejected("empty_file", "the file has a header but no data rows")
         params = {"month_start": month_start, "month_end": month_end, "window_start": WINDOW_START}
         try:
             _month_mismatch(con, fam, params)
+            rejected = _find_violations(con, _rules(fam, cols), params)
+            accepted = rows_read - rejected
+            threshold = settings().restatement_min_valid_share
+            if superseded_id is not None and accepted < threshold * rows_read:
+                raise FileRejected(
+                    "too_many_invalid",
+                    f"restatement with only {accepted} of {rows_read} rows valid (below {threshold:.0%}); "
+                    f"delivery {superseded_id} stays current",
+                )
         except FileRejected as exc:
             exc.rows_read = rows_read
             raise
-        union = "\nunion all\n".join(_violation_queries(fam, cols))
-        con.execute(f"create or replace temp table viol as {union}", _used(union, **params))  # noqa: S608
-        rejected = con.execute("select count(distinct _row) from viol").fetchone()[0]
-        accepted = rows_read - rejected
-        threshold = settings().restatement_min_valid_share
-        if superseded_id is not None and accepted < threshold * rows_read:
-            raise FileRejected(
-                "too_many_invalid",
-                f"restatement with only {accepted} of {rows_read} rows valid (below {threshold:.0%}); "
-                f"delivery {superseded_id} stays current",
-                rows_read,
-            )
-        select_cols = []
-        for c in fam.columns:
-            if c.personal:
-                select_cols.append(
-                    f"case when {c.name} is null then null else sha256($key || '|' || {c.name}) end "
-                    f"as {c.name.removesuffix('_tax_code')}_pseudonym"
-                )
-            else:
-                select_cols.append(c.name)
-        if fam.personal_columns:
-            select_cols.append("$key_id as key_id")
-        raw_cols = [c.name if not c.personal else f"{c.name.removesuffix('_tax_code')}_pseudonym" for c in fam.columns]
-        raw_cols += (["key_id"] if fam.personal_columns else []) + ["delivery_id", "delivery_month", "_file", "_row"]
-        con.execute(
-            f"insert into {fam.raw_table} ({', '.join(raw_cols)}) select "  # noqa: S608
-            + ", ".join(select_cols)
-            + ", $delivery_id, $month_start, $file, _row "
-            "from t anti join viol using (_row)",
-            {
-                **({"key": key, "key_id": key_id} if fam.personal_columns else {}),
-                "delivery_id": delivery_id,
-                "month_start": month_start,
-                "file": name,
-            },
-        )
-        personal = {c.name for c in fam.personal_columns}
-        value_expr = (
-            "case when column_name in (" + ", ".join(f"'{p}'" for p in personal) + ") "
-            "then 'sha256:' || sha256($key || '|' || coalesce(value, '')) else left(value, 200) end"
-            if personal
-            else "left(value, 200)"
-        )
-        con.execute(
-            f"insert into audit.quarantine select $delivery_id, $file, _row, column_name, rule_id, {value_expr} "  # noqa: S608
-            "from viol order by _row, column_name, rule_id",
-            {"delivery_id": delivery_id, "file": name, **({"key": key} if personal else {})},
-        )
-        mem = _min_event_month(con, fam, month_start, delivery_id, superseded_id, first_delivery)
+        key, key_id = pseudonym_key()
+        _insert_rows(con, fam, delivery_id, month_start, name, key, key_id, has_bad=rejected > 0)
+        mem = _min_event_month(con, fam, month_start, rejected > 0, superseded_id, first_delivery)
         outcome = "restated" if superseded_id is not None else "loaded"
         message = f"{shown}: {accepted} of {rows_read} rows accepted, {rejected} quarantined"
         if superseded_id is not None:
             message += f"; supersedes delivery {superseded_id}"
         _ledger(con, delivery_id, name, fam_name, month_start, checksum, outcome, message,
                 rows_read, accepted, rejected, mem)
-        con.execute("drop table if exists t; drop table if exists viol")
+        con.execute("drop table if exists t; drop table if exists viol; drop table if exists bad")
         con.execute("commit")
         log.info(message)
         return LoadResult(delivery_id, name, fam_name, month_start, outcome, rows_read, accepted, rejected, mem, message)
     except FileRejected as exc:
+        # Nothing of the file stays; the rejection is the attempt's one ledger row, committed on its own.
         con.execute("rollback")
-        return reject(fam_name, month_start, exc.rule, str(exc), exc.rows_read)
-    except Exception:
+        message = redact(f"{shown} rejected [{exc.rule}]: {exc}")
+        con.execute("begin transaction")
+        _ledger(con, delivery_id, name, fam_name, month_start, checksum, "rejected", message,
+                exc.rows_read, 0, exc.rows_read)
+        con.execute("commit")
+        log.warning(message)
+        return LoadResult(delivery_id, name, fam_name, month_start, "rejected", exc.rows_read, 0, exc.rows_read,
+                          None, message, exc.rule)
+    except BaseException:
         con.execute("rollback")
         raise
+
+
+def _parse_name(name: str) -> tuple[str, date, str]:
+    parsed = parse_file_name(name)
+    if parsed is None:
+        loose = LOOSE_FILE_NAME_RE.fullmatch(name)
+        if loose and loose.group("family") not in FAMILIES:
+            raise FileRejected("unknown_family", f"unknown extract family {_excerpt(loose.group('family'))}; "
+                               "known: " + ", ".join(FAMILIES))
+        raise FileRejected("bad_file_name", LOOSE_NAME_HINT)
+    fam_name, ym, ext = parsed
+    if fam_name not in FAMILIES:
+        raise FileRejected("unknown_family", f"unknown extract family {fam_name!r}; known: " + ", ".join(FAMILIES))
+    month = _month_start(ym)
+    today = date.today()
+    if month < WINDOW_START or month > date(today.year, today.month, 1):
+        raise FileRejected("month_window", f"the file's month {ym} is outside {WINDOW_START:%Y-%m} .. this month")
+    return fam_name, month, ext
+
+
+def _insert_rows(con, fam: Family, delivery_id: int, month_start: date, name: str, key: str, key_id: str,
+                 has_bad: bool) -> None:
+    """The accepted rows into raw (tax codes hashed in this statement) and the violations into quarantine."""
+    select_cols, raw_cols = [], []
+    for c in fam.columns:
+        n = _ident(c.name)
+        if c.personal:
+            pseudo = _ident(n.removesuffix("_tax_code") + "_pseudonym")
+            # Normalised before hashing, so that ' rssmra…' and 'RSSMRA…' are the same person.
+            select_cols.append(f"case when {n} is null then null else sha256($key || '|' || upper(trim({n}))) end")
+            raw_cols.append(pseudo)
+        else:
+            select_cols.append(n)
+            raw_cols.append(n)
+    if fam.personal_columns:
+        select_cols.append("$key_id")
+        raw_cols.append("key_id")
+    raw_cols += ["delivery_id", "delivery_month", "_file", "_row"]
+    sql = (
+        f"insert into {fam.raw_table} ({', '.join(raw_cols)}) select "  # noqa: S608
+        + ", ".join(select_cols)
+        + ", $delivery_id, $month_start, $file, _row from t"
+        + (" anti join bad using (_row)" if has_bad else "")
+    )
+    con.execute(sql, _used(sql, key=key, key_id=key_id, delivery_id=delivery_id, month_start=month_start, file=name))
+    if not has_bad:
+        return
+    personal = [_literal(c.name) for c in fam.personal_columns]
+    # Personal values are kept only as their keyed hash; anything else shaped like a tax code is masked.
+    masked = f"regexp_replace(left(value, 200), '{TAX_CODE_PATTERN}', '<tax code>', 'g')"
+    value_expr = (
+        f"case when column_name in ({', '.join(personal)}) "
+        f"then 'sha256:' || sha256($key || '|' || upper(trim(coalesce(value, '')))) else {masked} end"
+        if personal
+        else masked
+    )
+    sql = (
+        f"insert into audit.quarantine select $delivery_id, $file, _row, column_name, rule_id, {value_expr} "  # noqa: S608
+        "from viol order by _row, column_name, rule_id"
+    )
+    con.execute(sql, _used(sql, delivery_id=delivery_id, file=name, key=key))
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -485,14 +662,16 @@ def load_inbox(inbox: Path | None = None, con: duckdb.DuckDBPyConnection | None 
     results: list[LoadResult] = []
     try:
         ensure_schema(con)
+        _ensure_reference(con)
         seen = set(con.execute("select file, checksum from audit.load_ledger").fetchall())
         for p in inbox_files(inbox):
             parsed = parse_file_name(p.name)
             if families is not None and (parsed is None or parsed[0] not in families):
                 continue
-            if (p.name, file_checksum(p)) in seen:
+            checksum = file_checksum(p)
+            if (p.name, checksum) in seen:
                 continue
-            results.append(_load(con, p))
+            results.append(_load(con, p, checksum))
     finally:
         if own:
             con.close()

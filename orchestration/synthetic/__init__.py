@@ -51,7 +51,7 @@ def generate(
     first_year, last_year = min(years), max(years)
     opening = date(first_year - 1, 12, 1)
     last = date(last_year, 12, 1)
-    ref = Reference()
+    ref = Reference(seed=seed)
     # One independent stream per family, so adding a family never changes another's bytes.
     streams = np.random.SeedSequence(seed).spawn(8)
     files: list[Path] = []

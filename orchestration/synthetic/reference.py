@@ -17,7 +17,13 @@ def seed(name: str) -> pd.DataFrame:
 
 @dataclass
 class Reference:
-    """Structures, catalogue and targets as arrays the vectorised generator can index."""
+    """Structures, catalogue and targets as arrays the vectorised generator can index.
+
+    `seed` fixes the structures' sizes: every family sees the same office sizes, so that provincial ratios
+    between families (costs per point, productivity) are not distorted by independent draws.
+    """
+
+    seed: int = 0
 
     @cached_property
     def structures(self) -> pd.DataFrame:
@@ -74,17 +80,20 @@ class Reference:
 
     @cached_property
     def region_weights(self) -> pd.Series:
-        """Each regional entity's share of the national IEEP target: the plan's own split of volumes."""
-        t = self.targets
-        ieep = t[t.node_code.isin(["IEEP.ENTRATE", "IEEP.PRESTAZIONI"]) & (t.year == 2021)]
-        by = ieep[ieep.structure_code.isin(self.regional.structure_code)].groupby("structure_code").target_value.sum()
-        by = by.reindex(self.regional.structure_code).fillna(by.mean())
-        return by / by.sum()
+        """Each regional entity's share of national production, as the plan's own regional targets imply it:
+        costs = IEEP / profitability, points = costs / cost per point (L5343-5512)."""
+        t = self.targets[(self.targets.year == 2021) & self.targets.structure_code.isin(self.regional.structure_code)]
+        by_node = t.pivot_table(index="structure_code", columns="node_code", values="target_value", aggfunc="sum")
+        ieep = by_node[["IEEP.ENTRATE", "IEEP.PRESTAZIONI"]].sum(axis=1)
+        points = ieep / by_node["PROFITABILITY"] / by_node["COST_PER_POINT"]
+        points = points.reindex(self.regional.structure_code)
+        points = points.fillna(points.mean())
+        return points / points.sum()
 
-    def structure_weights(self, rng: np.random.Generator) -> np.ndarray:
-        """Share of national volume per production structure: region share split with lognormal noise."""
+    @cached_property
+    def _structure_weights(self) -> np.ndarray:
         ps = self.production_structures
-        raw = rng.lognormal(0.0, 0.35, len(ps))
+        raw = np.random.default_rng([self.seed, 7_919]).lognormal(0.0, 0.35, len(ps))
         reg = ps.regional_entity_code.to_numpy()
         w = np.empty(len(ps))
         for code, share in self.region_weights.items():
@@ -92,3 +101,9 @@ class Reference:
             if len(idx):
                 w[idx] = share * raw[idx] / raw[idx].sum()
         return w / w.sum()
+
+    def structure_weights(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Share of national volume per production structure: region share split with lognormal noise.
+
+        The same for every family of one sample (`rng` is accepted for compatibility and not used)."""
+        return self._structure_weights

@@ -15,7 +15,7 @@ from orchestration.synthetic.reference import Reference
 PRODUCTIVITY_ATTAINMENT = 0.97
 OTHER_ROLES = {"front_desk": 0.40, "consultancy": 0.25, "support": 0.35}  # split of non-production FTE
 REGIONAL_OFFICE_SHARE = 0.05  # regional-office FTE per production FTE of the region
-SMART_SHARE = (0.45, 0.75)
+SMART_SPREAD = (-0.12, 0.08)  # around C.1's target share, so its score spreads around 100
 
 
 def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
@@ -27,6 +27,7 @@ def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.
     wd = working_days(months)
     productivity = ref.target("PRODUCTIVITY")
     prod_share = ref.target("STAFF_PROD_SHARE") / 100.0
+    smart_target = ref.target("C.1") / 100.0
 
     # Production FTE per structure x sub-area: the monthly points it defines at the productivity target.
     sub = cat.groupby("sub_area_code", sort=True)
@@ -87,7 +88,8 @@ def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.
     df = df[df.fte > 0].reset_index(drop=True)
     n = len(df)
     df["headcount"] = np.maximum(1, np.ceil(df.fte * rng.uniform(1.02, 1.10, n))).astype("int64")
-    df["smart_workers"] = np.floor(df.headcount * rng.uniform(*SMART_SHARE, n)).astype("int64")
+    # Binomial, not floor(headcount x share): small offices would otherwise never have a smart worker.
+    df["smart_workers"] = rng.binomial(df.headcount.to_numpy(), smart_target + rng.uniform(*SMART_SPREAD, n)).astype("int64")
     df["presence_days"] = np.round(df.fte * df.working_days, 2)
     df["smart_working_days"] = np.round(df.presence_days * rng.uniform(0.3, 0.5, n), 2)
     df = df.drop(columns="fte")

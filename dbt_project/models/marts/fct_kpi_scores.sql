@@ -1,102 +1,69 @@
 -- One row per month-end x structure x KPI (leaves, composites, parts and reported KPIs) with the plan's
 -- scoring rule applied once, through the scoring macros (KPI_SPEC 2). A leaf without an actual keeps its
--- row with a NULL score (listed as missing), a leaf that does not apply at a level has no row.
-with grid as (
+-- row with a NULL score (dq_status 'missing_actual'); a leaf that does not apply at a level has no row.
+with rows_ as (
     select
-        me.period_end,
-        me.month_of_year,
-        s.structure_code,
-        t.node_code,
-        t.kind,
-        t.quantity_code,
-        t.polarity,
-        t.cap_high
-    from {{ ref('int_month_ends') }} as me
-    cross join {{ ref('structures') }} as s
-    inner join {{ ref('int_kpi_applicability') }} as ap on s.level = ap.level and ap.applies
-    inner join {{ ref('int_kpi_tree') }} as t on ap.node_code = t.node_code
-    where
-        t.kind in ('leaf', 'composite', 'part', 'reported')
-        -- A leaf with per-structure targets only is absent (not NULL) where the plan sets no target.
-        and (
-            not ap.absent_without_target
-            or exists (
-                select 1 from {{ ref('kpi_targets') }} as kt
-                where kt.node_code = t.node_code and kt.structure_code = s.structure_code and kt.year = me.year
-            )
-        )
-),
-
-joined as (
+        period_end, structure_code, kpi_code, node_kind, quantity_code, polarity, cap_high,
+        actual_value, numerator, denominator, target_value, value_vs_budget, dq_note
+    from {{ ref('int_kpi_values') }}
+    union all
     select
-        g.*,
-        a.actual_value,
-        a.numerator,
-        a.denominator,
-        case
-            when tg.target_value = 0 and g.kind in ('leaf', 'composite')
-                then error('zero target on scored KPI ' || g.node_code || ' at ' || g.structure_code)
-            else tg.target_value
-        end as target_value
-    from grid as g
-    left join {{ ref('int_kpi_actuals') }} as a
-        on g.period_end = a.period_end and g.structure_code = a.structure_code and g.quantity_code = a.quantity_code
-    left join {{ ref('int_kpi_targets') }} as tg
-        on g.period_end = tg.period_end and g.structure_code = tg.structure_code and g.node_code = tg.node_code
+        period_end, structure_code, kpi_code, node_kind, quantity_code, polarity, cap_high,
+        actual_value, numerator, denominator, target_value, value_vs_budget, dq_note
+    from {{ ref('int_kpi_composites') }}
 ),
 
 scored as (
     select
         *,
-        {{ deviation('actual_value', 'target_value', 'polarity') }} as deviation
-    from joined
+        {{ deviation('actual_value', 'target_value', 'polarity') }} as deviation,
+        {{ deviation('value_vs_budget', 'target_value', 'polarity') }} as deviation_vs_budget
+    from rows_
 ),
 
-with_score as (
+capped as (
     select
         *,
-        {{ deviation_capped('deviation', 'cap_high') }} as deviation_capped
+        {{ deviation_capped('deviation', 'cap_high') }} as deviation_capped,
+        {{ deviation_capped('deviation_vs_budget', 'cap_high') }} as deviation_vs_budget_capped
     from scored
 ),
 
-backlog_quarter as (
+quarter_ends as (
     -- The plan's "progressive reduction" of backlog indices in Q1-Q3 (L4577), reported as a flag.
-    select
-        w.period_end,
-        w.structure_code,
-        w.node_code,
-        w.actual_value < q.actual_value as improved
-    from with_score as w
-    inner join with_score as q
-        on
-            w.structure_code = q.structure_code
-            and w.node_code = q.node_code
-            and q.period_end = (date_trunc('quarter', w.period_end) - interval 1 day)::date
-    where w.quantity_code like 'IG\_%' escape '\'
+    select period_end, structure_code, kpi_code, actual_value
+    from rows_
+    where month(period_end) in (3, 6, 9, 12) and quantity_code like 'IG\_%' escape '\'
 )
 
 select
-    w.period_end,
-    w.structure_code,
-    w.node_code as kpi_code,
-    w.kind as node_kind,
-    w.actual_value::double as actual_value,
-    w.numerator::double as numerator,
-    w.denominator::double as denominator,
-    w.target_value::double as target_value,
-    w.polarity::integer as polarity,
-    w.deviation::double as deviation,
-    w.deviation_capped::double as deviation_capped,
-    {{ score('w.deviation_capped') }}::double as score,
-    null::double as score_vs_budget,
-    bq.improved as improved_since_previous_quarter_end,
-    case when w.deviation_capped is null then 0.0 else 1.0 end as weight_coverage,
-    w.deviation_capped is not null as is_complete,
+    c.period_end,
+    c.structure_code,
+    c.kpi_code,
+    c.node_kind,
+    c.actual_value::double as actual_value,
+    c.numerator::double as numerator,
+    c.denominator::double as denominator,
+    c.target_value::double as target_value,
+    c.polarity::integer as polarity,
+    c.cap_high::double as cap_high,
+    c.deviation::double as deviation,
+    c.deviation_capped::double as deviation_capped,
+    {{ score('c.deviation_capped') }}::double as score,
+    {{ score('c.deviation_vs_budget_capped') }}::double as score_vs_budget,
+    case when c.quantity_code like 'IG\_%' escape '\' then c.actual_value < q.actual_value end
+        as improved_since_previous_quarter_end,
+    (case when c.deviation_capped is null then 0.0 else 1.0 end)::double as weight_coverage,
+    c.deviation_capped is not null as is_complete,
     case
-        when w.actual_value is null then 'missing_actual'
-        when w.target_value is null then 'no_target'
+        when c.actual_value is null then 'missing_actual'
+        when c.target_value is null then 'no_target'
+        when c.dq_note is not null then c.dq_note
         else 'ok'
     end as dq_status
-from with_score as w
-left join backlog_quarter as bq
-    on w.period_end = bq.period_end and w.structure_code = bq.structure_code and w.node_code = bq.node_code
+from capped as c
+left join quarter_ends as q
+    on
+        c.structure_code = q.structure_code
+        and c.kpi_code = q.kpi_code
+        and q.period_end = (date_trunc('quarter', c.period_end) - interval 1 day)::date

@@ -1,0 +1,49 @@
+-- Project leaves (KPI_SPEC 2, 6.1): completion c in [0, 1] of the year's output at each month-end, national
+-- only. The quantity_code is the leaf code itself (A.P1, A.PT1 ...): every project leaf shares the node
+-- quantity MILESTONE, so the scoring layer joins them by node code.
+-- A register record's completion is its latest report with as_of <= period_end in the same year (a report
+-- of last year's output says nothing about this year's); several records of one leaf (seed project_leaf)
+-- are averaged over those that have reported (numerator = sum of completions, denominator = records), and
+-- dq_note 'partial_records' says when some records of the leaf have not reported yet this year.
+with reports as (
+    select
+        pl.leaf_code,
+        m.project_id,
+        m.as_of,
+        m.completion
+    from {{ ref('stg_milestones') }} as m
+    inner join {{ ref('project_leaf') }} as pl on m.project_id = pl.project_id
+),
+
+latest as (
+    select
+        me.period_end,
+        r.leaf_code,
+        r.project_id,
+        arg_max(r.completion, r.as_of) as completion
+    from {{ ref('int_month_ends') }} as me
+    inner join reports as r on r.as_of <= me.period_end and year(r.as_of) = me.year
+    group by all
+),
+
+records as (
+    select
+        leaf_code,
+        count(distinct project_id) as register_records
+    from {{ ref('project_leaf') }}
+    group by all
+)
+
+select
+    l.period_end,
+    nat.structure_code,
+    l.leaf_code as quantity_code,
+    sum(l.completion) as numerator,
+    count(*)::double as denominator,
+    avg(l.completion) as actual_value,
+    null::double as value_vs_budget,
+    case when count(*) < any_value(rec.register_records) then 'partial_records' end as dq_note
+from latest as l
+inner join records as rec on l.leaf_code = rec.leaf_code
+cross join (select structure_code from {{ ref('structures') }} where level = 'national') as nat
+group by l.period_end, nat.structure_code, l.leaf_code

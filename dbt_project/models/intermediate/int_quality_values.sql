@@ -1,0 +1,103 @@
+-- Elementary quality values per structure (every level, pooled counts) x product x month-end (KPI_SPEC 5.1):
+-- share defined within the standard days (+), mean definition days (-), share of the backlog older than
+-- the standard at the month end (-). Year-to-date for the first two, at the month end for the third.
+with months as (
+    -- Every month with data, also before the reporting window: the previous year is the reference.
+    select distinct month_start from {{ ref('int_production_owner_monthly') }}
+),
+
+defined as (
+    select
+        structure_code,
+        product_code,
+        defined_month as month_start,
+        count(*) as defined_pieces,
+        count(*) filter (where defined_on - received_on <= standard_days) as within_standard,
+        sum(defined_on - received_on) as definition_days,
+        sum(coefficient_hours) as defined_points
+    from {{ ref('int_practices_enriched') }}
+    where is_defined
+    group by all
+),
+
+young_open as (
+    -- Open at the month end and younger than the standard: each practice meets at most a few month-ends.
+    select
+        p.structure_code,
+        p.product_code,
+        m.month_start,
+        count(*) as young_backlog
+    from {{ ref('int_practices_enriched') }} as p
+    inner join months as m
+        on
+            p.received_on <= last_day(m.month_start)
+            and p.received_on > last_day(m.month_start) - p.standard_days
+    where p.defined_on is null or p.defined_on > last_day(m.month_start)
+    group by all
+),
+
+monthly as (
+    select
+        o.structure_code,
+        o.product_code,
+        o.month_start,
+        coalesce(d.defined_pieces, 0) as defined_pieces,
+        coalesce(d.within_standard, 0) as within_standard,
+        coalesce(d.definition_days, 0) as definition_days,
+        coalesce(d.defined_points, 0) as defined_points,
+        o.backlog_pieces,
+        o.backlog_pieces - coalesce(y.young_backlog, 0) as backlog_over_standard
+    from {{ ref('int_production_owner_monthly') }} as o
+    left join defined as d
+        on o.structure_code = d.structure_code and o.product_code = d.product_code and o.month_start = d.month_start
+    left join young_open as y
+        on o.structure_code = y.structure_code and o.product_code = y.product_code and o.month_start = y.month_start
+),
+
+rolled as (
+    select
+        anc.ancestor_code as structure_code,
+        m.product_code,
+        m.month_start,
+        sum(m.defined_pieces) as defined_pieces,
+        sum(m.within_standard) as within_standard,
+        sum(m.definition_days) as definition_days,
+        sum(m.defined_points) as defined_points,
+        sum(m.backlog_pieces) as backlog_pieces,
+        sum(m.backlog_over_standard) as backlog_over_standard
+    from monthly as m
+    inner join {{ ref('int_structure_ancestors') }} as anc on m.structure_code = anc.structure_code
+    group by all
+),
+
+ytd as (
+    select
+        structure_code,
+        product_code,
+        month_start,
+        last_day(month_start) as period_end,
+        {% for c in ['defined_pieces', 'within_standard', 'definition_days', 'defined_points'] %}
+        sum({{ c }}) over (
+            partition by structure_code, product_code, year(month_start) order by month_start
+            rows between unbounded preceding and current row
+        ) as ytd_{{ c }},
+        {% endfor %}
+        backlog_pieces,
+        backlog_over_standard
+    from rolled
+)
+
+select
+    structure_code,
+    product_code,
+    period_end,
+    ytd_defined_points,
+    ytd_defined_pieces,
+    ytd_within_standard,
+    ytd_definition_days,
+    backlog_pieces,
+    backlog_over_standard,
+    100.0 * ytd_within_standard / nullif(ytd_defined_pieces, 0) as share_within_standard,
+    ytd_definition_days / nullif(ytd_defined_pieces, 0) as avg_definition_days,
+    100.0 * backlog_over_standard / nullif(backlog_pieces, 0) as backlog_over_standard_share
+from ytd
