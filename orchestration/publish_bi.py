@@ -126,12 +126,15 @@ def publish(source: Path | None = None, target: Path | None = None) -> Published
             con.close()
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
-        check = connect(tmp, read_only=True)
         try:
-            got = _fingerprints(check)
-            unbound = _unbound_views(check)
-        finally:
-            check.close()
+            check = connect(tmp, read_only=True)
+            try:
+                got = _fingerprints(check)
+                unbound = _unbound_views(check)
+            finally:
+                check.close()
+        except duckdb.Error as exc:
+            raise PublishError(f"the copy does not open read-only: {str(exc)[:500]}") from exc
         if got != expected:
             diff = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
             raise PublishError("the copy differs from the warehouse in " + ", ".join(diff[:10]))

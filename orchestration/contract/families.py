@@ -120,7 +120,9 @@ def _c(name: str, type_: str, **kw) -> Column:
 
 PRACTICES = Family(
     name="practices",
-    description="Production monitoring: one row per practice per delivery month in which it was received or changed state.",
+    description=(
+        "Production monitoring: one row per practice per delivery month in which it was received or changed state."
+    ),
     columns=(
         _c("practice_id", "str"),
         _c("structure_code", "str", domain="structure", levels=PRODUCTION),

@@ -15,6 +15,8 @@ from orchestration.ingest.loader import LoadResult, connect, file_checksum, inbo
 from orchestration.ingest.schema import ensure_schema
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in FAMILIES}
+# The dbt sources audit.load_ledger and audit.current_deliveries map to this key (dbt meta): the load writes it.
+LEDGER_KEY = dg.AssetKey(["raw", "load_ledger"])
 
 
 class LoadConfig(dg.Config):
@@ -60,6 +62,16 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
             kinds={"duckdb", "python"},
         )
         for name, key in RAW_KEYS.items()
+    ]
+    + [
+        dg.AssetSpec(
+            LEDGER_KEY,
+            group_name="raw",
+            description="audit.load_ledger: one row per load attempt (loaded, restated, unchanged, rejected) with "
+            "file, family, month, checksum, row counts and min_event_month; never updated. Its view "
+            "audit.current_deliveries decides which delivery of each family and month staging reads.",
+            kinds={"duckdb", "python"},
+        )
     ],
     can_subset=True,
     name="load_extracts",
@@ -70,7 +82,7 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
     op_tags={"piramide/writer": "warehouse"},
 )
 def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
-    families = tuple(k.path[-1] for k in context.selected_asset_keys)
+    families = tuple(k.path[-1] for k in context.selected_asset_keys if k in RAW_KEYS.values())
     with retry_only_transient("loading the inbox"):
         if config.files:
             results = _load_named(config.files, families, context.log)
@@ -97,4 +109,12 @@ def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
                 "files": ", ".join(r.file for r in rs)[:2000],
                 "min_event_month": min((r.min_event_month.isoformat() for r in rs if r.min_event_month), default=""),
             },
+        )
+    if LEDGER_KEY in context.selected_asset_keys:
+        outcomes: dict[str, int] = {}
+        for r in results:
+            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        yield dg.MaterializeResult(
+            asset_key=LEDGER_KEY,
+            metadata={"loads": len(results), **{f"outcome_{k}": v for k, v in sorted(outcomes.items())}},
         )

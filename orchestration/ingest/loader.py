@@ -75,6 +75,9 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     con.execute(f"set threads = {int(s.threads)}")
     # CSV rows are numbered by row_number() over the scan: only an order-preserving scan makes it the file row.
     con.execute("set preserve_insertion_order = true")
+    # A load commits once per file; checkpointing after each would rewrite the tables' tails every time.
+    # Committed data is safe in the WAL either way; the checkpoint happens when the WAL grows or at close.
+    con.execute("set checkpoint_threshold = '1GB'")
     try:
         # Timestamps are Europe/Rome local time (LANDING_CONTRACT): a Parquet TIMESTAMPTZ converts to it.
         con.execute("set TimeZone = 'Europe/Rome'")
@@ -101,6 +104,11 @@ def _literal(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_]+", value):
         raise ValueError(f"not a contract constant: {value!r}")
     return f"'{value}'"
+
+
+def _literal_col(column: str) -> str:
+    """A quarantine column name: a contract column, or key columns joined by '+'."""
+    return "'" + "+".join(_ident(part) for part in column.split("+")) + "'"
 
 
 def file_checksum(path: Path) -> str:
@@ -147,9 +155,13 @@ _CSV_OPTIONS = (
 
 
 def _reader(ext: str) -> str:
+    """The file as a subquery with _row, its 1-based data row number; the path is the one bound parameter."""
     if ext == "parquet":
-        return "(select * exclude (file_row_number), file_row_number + 1 as _row from read_parquet(?, file_row_number = true))"
-    return f"(select *, row_number() over () as _row from read_csv(?, {_CSV_OPTIONS}))"
+        return (
+            "(select * exclude (file_row_number), file_row_number + 1 as _row "
+            "from read_parquet(?, file_row_number = true))"
+        )
+    return f"(select *, row_number() over () as _row from read_csv(?, {_CSV_OPTIONS}))"  # noqa: S608
 
 
 def _unreadable(exc: duckdb.Error, ext: str) -> FileRejected:
@@ -187,7 +199,7 @@ def _check_columns(fam: Family, cols: dict[str, str]) -> None:
     names = list(cols)
     missing = [c for c in fam.column_names if c not in names]
     extra = [c for c in names if c not in fam.column_names]
-    shown_extra = ", ".join(_excerpt(e) for e in extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+    shown_extra = ", ".join(_excerpt(e) for e in extra[:10]) + (f" and {len(extra) - 10} more" * (len(extra) > 10))
     if len(names) == 1 and missing and any(sep in names[0] for sep in (";", "\t", "|")):
         raise FileRejected(
             "wrong_delimiter",
@@ -207,9 +219,8 @@ def _check_columns(fam: Family, cols: dict[str, str]) -> None:
     if missing:
         raise FileRejected("missing_column", "missing column(s) " + ", ".join(missing))
     if extra:
+        # Also a column named twice: DuckDB reads the second as <name>_1.
         raise FileRejected("extra_column", "unexpected column(s) " + shown_extra)
-    if len(names) != len(set(names)):
-        raise FileRejected("extra_column", "a column appears twice in the header")
 
 
 # ------------------------------------------------------------------------------------------ the rules
@@ -229,7 +240,9 @@ def _typed_columns(fam: Family, cols: dict[str, str]) -> str:
     for c in fam.columns:
         n = s = _ident(c.name)
         if not _is_cast(c, cols[n]):
-            parts.append(f"{s} as {n}")
+            # A blank text is a missing value: not_null catches it, and no code rule repeats the finding.
+            typed = f"case when trim({s}) = '' then null else {s} end" if c.type == "str" else s
+            parts.append(f"{typed} as {n}")
             continue
         parts.append(f"{s}::varchar as {n}__txt")
         if c.type in NUMERIC:
@@ -259,7 +272,7 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
         cast = _is_cast(c, cols[n])
         txt = f"{n}__txt" if cast else (n if c.type == "str" else f"{n}::varchar")
         if c.required:
-            blank = f"({txt} is null or trim({txt}) = '')" if cast or c.type == "str" else f"{n} is null"
+            blank = f"({txt} is null or trim({txt}) = '')" if cast else f"{n} is null"
             rules.append(Rule(n, "not_null", blank, txt))
         present = f"{txt} is not null and trim({txt}) <> ''"
         if cast and c.type in NUMERIC:
@@ -288,10 +301,9 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
                 cond = f"{n} is not null and (" + " or ".join(b.format(d=n) for b in bounds) + ")"
                 rules.append(Rule(n, "out_of_range", cond, txt))
         if c.domain:
-            rules.append(Rule(n, "unknown_code", f"{n} is not null and {n}__ref is null", txt))
-            if c.levels:
-                levels = ", ".join(_literal(lv) for lv in c.levels)
-                rules.append(Rule(n, "wrong_level", f"{n}__ref is not null and {n}__ref not in ({levels})", txt))
+            for rule in ("unknown_code", "wrong_level") if c.levels else ("unknown_code",):
+                member = f"{n} in (select code from bad_codes where column_name = {_literal(n)} "  # noqa: S608
+                rules.append(Rule(n, rule, member + f"and rule_id = {_literal(rule)})", txt))
         if c.values:
             values = ", ".join(_literal(v) for v in c.values)
             rules.append(Rule(n, "unknown_code", f"{n} is not null and {n} not in ({values})", txt))
@@ -310,7 +322,9 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
                           f"{a}::varchar || ' > ' || {b}::varchar"))
     if fam.key:
         key_txt = " || '|' || ".join(f"coalesce({_ident(k)}::varchar, '')" for k in fam.key)
-        rules.append(Rule("+".join(fam.key), "duplicate_key", "_dup", key_txt))
+        keys = ", ".join(_ident(k) for k in fam.key)
+        member = f"({keys}) in (select {keys} from dups)"  # noqa: S608
+        rules.append(Rule("+".join(fam.key), "duplicate_key", member, key_txt))
     if "outcome_requires_defined_on" in fam.extra_rules:
         rules.append(Rule("outcome", "not_null", "defined_on is not null and outcome is null", "outcome"))
         rules.append(Rule("defined_on", "not_null", "defined_on is null and outcome is not null",
@@ -324,33 +338,42 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
 
 
 def _build_t(con: duckdb.DuckDBPyConnection, fam: Family, cols: dict[str, str], path: Path, ext: str) -> None:
-    """Temp table t: the file read once, typed, with each code's reference level and the duplicate flag."""
-    joins, refs = [], []
-    for c in fam.columns:
-        if c.domain:
-            n = _ident(c.name)
-            # One hash join per code column, instead of a correlated lookup per rule.
-            joins.append(
-                f"left join (select code, min(level) as level from ref_codes where domain = {_literal(c.domain)} "
-                f"group by code) r_{n} "
-                f"on r_{n}.code = x.{n}"
-            )
-            # A code with no level (products, channels) still counts as known.
-            refs.append(f"case when r_{n}.code is not null then coalesce(r_{n}.level, '') end as {n}__ref")
-    dup = "false as _dup"
-    if fam.key:
-        keys = [_ident(k) for k in fam.key]
-        not_null = " and ".join(f"x.{k} is not null" for k in keys)
-        # Rows with a null key part fail not_null; they do not make the other rows duplicates.
-        dup = (f"{not_null} and count(*) over (partition by {', '.join('x.' + k for k in keys)}) > 1 as _dup")
-    sql = (
-        f"create or replace temp table t as select x.*, {', '.join(refs + [dup])} "  # noqa: S608
-        f"from (select {_typed_columns(fam, cols)} from {_reader(ext)} s) x " + " ".join(joins)
-    )
+    """Temp tables for the rules: t (the file read once, typed), bad_codes and dups (both usually empty).
+
+    Codes are checked once per distinct value (a file has thousands of rows but a few hundred codes), and
+    duplicate keys by one aggregate; the row rules then only test membership in these small tables.
+    """
+    sql = f"create or replace temp table t as select {_typed_columns(fam, cols)} from {_reader(ext)} s"  # noqa: S608
     try:
         con.execute(sql, [str(path)])
     except duckdb.Error as exc:
         raise _unreadable(exc, ext) from None
+    con.execute(
+        "create or replace temp table bad_codes (column_name varchar, code varchar, rule_id varchar)"
+    )
+    for c in fam.columns:
+        if not c.domain:
+            continue
+        n = _ident(c.name)
+        levels = ", ".join(_literal(lv) for lv in c.levels) if c.levels else None
+        wrong_level = f"r.level not in ({levels})" if levels else "false"
+        # Identifiers and constants from the contract; the codes themselves stay in the tables.
+        con.execute(
+            "insert into bad_codes "  # noqa: S608
+            f"select {_literal(n)}, d.code, case when r.code is null then 'unknown_code' else 'wrong_level' end "
+            f"from (select distinct {n} as code from t where {n} is not null) d "
+            "left join (select code, min(level) as level from ref_codes "
+            f"where domain = {_literal(c.domain)} group by code) r on r.code = d.code "
+            f"where r.code is null or {wrong_level}"
+        )
+    if fam.key:
+        keys = ", ".join(_ident(k) for k in fam.key)
+        not_null = " and ".join(f"{_ident(k)} is not null" for k in fam.key)
+        # Rows with a null key part fail not_null; they do not make the other rows duplicates.
+        con.execute(
+            f"create or replace temp table dups as select {keys} from t where {not_null} "  # noqa: S608
+            f"group by {keys} having count(*) > 1"
+        )
 
 
 def _month_mismatch(con: duckdb.DuckDBPyConnection, fam: Family, params: dict) -> None:
@@ -387,8 +410,8 @@ def _find_violations(con: duckdb.DuckDBPyConnection, rules: list[Rule], params: 
         return 0
     con.execute("create or replace temp table tb as select * from t semi join bad using (_row)")
     union = "\nunion all\n".join(
-        f"select _row, '{r.column}' as column_name, '{r.rule}' as rule_id, ({r.value})::varchar as value "
-        f"from tb where {r.cond}"
+        f"select _row, {_literal_col(r.column)} as column_name, {_literal(r.rule)} as rule_id, "  # noqa: S608
+        f"({r.value})::varchar as value from tb where {r.cond}"
         for r in rules
     )
     sql = f"create or replace temp table viol as {union}"  # noqa: S608
@@ -424,7 +447,7 @@ def _min_event_of(con, fam: Family, rows_sql: str, params: dict):
         key = _ident(fam.key[0])
         # Only ids of these rows can match: probing raw with them avoids a distinct over all of raw.
         prev_join = (
-            f"left join (select distinct r.{key} as id from {fam.raw_table} r "
+            f"left join (select distinct r.{key} as id from {fam.raw_table} r "  # noqa: S608
             "join audit.current_deliveries c on c.delivery_id = r.delivery_id "
             f"where r.delivery_month < $month_start and r.{key} in (select {key} from v)) prev on prev.id = v.{key}"
         )
@@ -444,7 +467,7 @@ def _min_event_month(
     if fam.stateful and first_delivery:
         # The opening file: its events predate reporting; KPIs start with the next month.
         return _next_month(month_start)
-    accepted = "select * from t" + (" anti join bad using (_row)" if has_bad else "")
+    accepted = "select * from t anti join bad using (_row)" if has_bad else "select * from t"
     m = _min_event_of(con, fam, accepted, {"month_start": month_start})
     if superseded_id is not None:
         sup = _min_event_of(
@@ -561,10 +584,12 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = Non
             message += f"; supersedes delivery {superseded_id}"
         _ledger(con, delivery_id, name, fam_name, month_start, checksum, outcome, message,
                 rows_read, accepted, rejected, mem)
-        con.execute("drop table if exists t; drop table if exists viol; drop table if exists bad")
+        for temp in ("t", "viol", "bad", "bad_codes", "dups"):
+            con.execute(f"drop table if exists {temp}")
         con.execute("commit")
         log.info(message)
-        return LoadResult(delivery_id, name, fam_name, month_start, outcome, rows_read, accepted, rejected, mem, message)
+        return LoadResult(delivery_id, name, fam_name, month_start, outcome, rows_read, accepted, rejected, mem,
+                          message)
     except FileRejected as exc:
         # Nothing of the file stays; the rejection is the attempt's one ledger row, committed on its own.
         con.execute("rollback")
@@ -631,7 +656,7 @@ def _insert_rows(con, fam: Family, delivery_id: int, month_start: date, name: st
     masked = f"regexp_replace(left(value, 200), '{TAX_CODE_PATTERN}', '<tax code>', 'g')"
     value_expr = (
         f"case when column_name in ({', '.join(personal)}) "
-        f"then 'sha256:' || sha256($key || '|' || upper(trim(coalesce(value, '')))) else {masked} end"
+        f"then 'sha256:' || sha256($key || '|' || upper(trim(value))) else {masked} end"
         if personal
         else masked
     )

@@ -59,7 +59,12 @@ def raw_columns_ddl(fam: Family) -> str:
             cols.append(f"{c.name} {c.sql_type}")
     if fam.personal_columns:
         cols.append("key_id varchar")
-    cols += ["delivery_id bigint not null", "delivery_month date not null", "_file varchar not null", "_row bigint not null"]
+    cols += [
+        "delivery_id bigint not null",
+        "delivery_month date not null",
+        "_file varchar not null",
+        "_row bigint not null",
+    ]
     return ",\n    ".join(cols)
 
 

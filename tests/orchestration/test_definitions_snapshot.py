@@ -43,7 +43,7 @@ def describe(defs: dg.Definitions) -> dict:
             "partitions": _partitions(node.partitions_def),
         }
     jobs = {}
-    for job in defs.resolve_all_job_defs():
+    for job in defs.get_repository_def().get_all_jobs():
         if job.name.startswith("__"):
             continue  # Dagster's implicit asset job
         jobs[job.name] = {
@@ -58,10 +58,10 @@ def describe(defs: dg.Definitions) -> dict:
             "job": s.job_name,
             "default_status": s.default_status.value,
         }
-        for s in defs.resolve_all_schedule_defs()
+        for s in defs.get_repository_def().schedule_defs
     }
     sensors = {}
-    for s in defs.resolve_all_sensor_defs():
+    for s in defs.get_repository_def().sensor_defs:
         sensors[s.name] = {
             "kind": type(s).__name__,
             "jobs": sorted(t.job_name for t in s.targets) if s.has_jobs else [],
@@ -103,7 +103,8 @@ def test_every_asset_has_a_description_and_a_layer_group(defs):
 
 def test_automation_defaults_to_stopped(defs):
     # A `dagster dev` started for a look must never write the warehouse by itself.
-    for s in [*defs.resolve_all_schedule_defs(), *defs.resolve_all_sensor_defs()]:
+    repo = defs.get_repository_def()
+    for s in [*repo.schedule_defs, *repo.sensor_defs]:
         assert s.default_status == dg.DefaultSensorStatus.STOPPED or s.default_status.value == "STOPPED", s.name
 
 

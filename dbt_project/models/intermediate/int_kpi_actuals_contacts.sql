@@ -32,7 +32,7 @@ bounds as (
         min(c.opened_at)::date as first_day,
         greatest(
             max(coalesce(c.first_response_at, c.opened_at))::date,
-            (select max(period_end) from {{ ref('int_month_ends') }})
+            (select max(me.period_end) from {{ ref('int_month_ends') }} as me)
         ) as last_day
     from {{ ref('stg_contacts') }} as c
 ),
@@ -40,15 +40,16 @@ bounds as (
 calendar as (
     -- Running count of working days: the working days between two dates are a difference of two numbers.
     select
-        d.day,
-        isodow(d.day) <= 5 and h.holiday_on is null as is_working_day,
-        sum(case when isodow(d.day) <= 5 and h.holiday_on is null then 1 else 0 end) over (order by d.day)
-            as wd_number
+        d.calendar_day,
+        isodow(d.calendar_day) <= 5 and h.holiday_on is null as is_working_day,
+        sum(case when isodow(d.calendar_day) <= 5 and h.holiday_on is null then 1 else 0 end) over (
+            order by d.calendar_day
+        ) as wd_number
     from (
-        select unnest(generate_series(first_day, last_day, interval 1 day))::date as day
+        select unnest(generate_series(first_day, last_day, interval 1 day))::date as calendar_day
         from bounds
     ) as d
-    left join {{ ref('holidays_it') }} as h on d.day = h.holiday_on
+    left join {{ ref('holidays_it') }} as h on d.calendar_day = h.holiday_on
 ),
 
 contacts as materialized (
@@ -61,11 +62,11 @@ contacts as materialized (
         cr.wd_number - co.wd_number as response_working_days,
         coalesce(c.closed_at = c.first_response_at, false) as closed_at_first_response,
         -- From this day on an unanswered contact is beyond the standard: its (standard + 1)-th working day.
-        od.day as overdue_from
+        od.calendar_day as overdue_from
     from {{ ref('stg_contacts') }} as c
     inner join channels as ch on c.channel_code = ch.channel_code
-    inner join calendar as co on c.opened_at::date = co.day
-    left join calendar as cr on c.first_response_at::date = cr.day
+    inner join calendar as co on c.opened_at::date = co.calendar_day
+    left join calendar as cr on c.first_response_at::date = cr.calendar_day
     left join calendar as od
         on od.is_working_day and od.wd_number = co.wd_number + ch.standard_working_days + 1
 ),
@@ -90,10 +91,13 @@ events as (
     select
         structure_code,
         channel_code,
-        date_trunc('month', opened_on)::date,
-        0, 0, 0, 0,
-        count(*),
-        0
+        date_trunc('month', opened_on)::date as month_start,
+        0 as responded,
+        0 as within_standard,
+        0 as response_working_days,
+        0 as closed_at_first_response,
+        count(*) as open_delta,
+        0 as overdue_delta
     from contacts
     where responded_on is null or opened_on < responded_on
     group by all
@@ -101,10 +105,13 @@ events as (
     select
         structure_code,
         channel_code,
-        date_trunc('month', responded_on)::date,
-        0, 0, 0, 0,
-        -count(*),
-        0
+        date_trunc('month', responded_on)::date as month_start,
+        0 as responded,
+        0 as within_standard,
+        0 as response_working_days,
+        0 as closed_at_first_response,
+        -count(*) as open_delta,
+        0 as overdue_delta
     from contacts
     where opened_on < responded_on
     group by all
@@ -112,9 +119,13 @@ events as (
     select
         structure_code,
         channel_code,
-        date_trunc('month', overdue_from)::date,
-        0, 0, 0, 0, 0,
-        count(*)
+        date_trunc('month', overdue_from)::date as month_start,
+        0 as responded,
+        0 as within_standard,
+        0 as response_working_days,
+        0 as closed_at_first_response,
+        0 as open_delta,
+        count(*) as overdue_delta
     from contacts
     where overdue_from is not null and (responded_on is null or overdue_from < responded_on)
     group by all
@@ -122,9 +133,13 @@ events as (
     select
         structure_code,
         channel_code,
-        date_trunc('month', responded_on)::date,
-        0, 0, 0, 0, 0,
-        -count(*)
+        date_trunc('month', responded_on)::date as month_start,
+        0 as responded,
+        0 as within_standard,
+        0 as response_working_days,
+        0 as closed_at_first_response,
+        0 as open_delta,
+        -count(*) as overdue_delta
     from contacts
     where overdue_from < responded_on
     group by all
@@ -196,37 +211,37 @@ elementary as (
         'WITHIN_STANDARD' as component,
         ytd_within_standard as numerator,
         ytd_responded as denominator,
-        100.0 * ytd_within_standard / nullif(ytd_responded, 0) as value
+        100.0 * ytd_within_standard / nullif(ytd_responded, 0) as elementary_value
     from cumulated
     union all
     select
         structure_code,
         month_start,
         channel_code,
-        'FIRST_RESPONSE_DAYS',
-        ytd_response_working_days,
-        ytd_responded,
-        ytd_response_working_days / nullif(ytd_responded, 0)
+        'FIRST_RESPONSE_DAYS' as component,
+        ytd_response_working_days as numerator,
+        ytd_responded as denominator,
+        ytd_response_working_days / nullif(ytd_responded, 0) as elementary_value
     from cumulated
     union all
     select
         structure_code,
         month_start,
         channel_code,
-        'OPEN_OVER_STANDARD',
-        overdue_stock,
-        open_stock,
-        100.0 * overdue_stock / nullif(open_stock, 0)
+        'OPEN_OVER_STANDARD' as component,
+        overdue_stock as numerator,
+        open_stock as denominator,
+        100.0 * overdue_stock / nullif(open_stock, 0) as elementary_value
     from cumulated
     union all
     select
         structure_code,
         month_start,
-        null,
-        'FIRST_RESPONSE',
-        sum(ytd_closed_at_first_response),
-        sum(ytd_responded),
-        100.0 * sum(ytd_closed_at_first_response) / nullif(sum(ytd_responded), 0)
+        null as channel_code,
+        'FIRST_RESPONSE' as component,
+        sum(ytd_closed_at_first_response) as numerator,
+        sum(ytd_responded) as denominator,
+        100.0 * sum(ytd_closed_at_first_response) / nullif(sum(ytd_responded), 0) as elementary_value
     from cumulated
     group by structure_code, month_start
 ),
@@ -248,9 +263,9 @@ budget as (
         channel_code,
         component,
         month_start,
-        median(value) as budget_value
+        median(elementary_value) as budget_value
     from with_cluster
-    where cost_cluster is not null and value is not null
+    where cost_cluster is not null and elementary_value is not null
     group by all
 ),
 
@@ -262,12 +277,12 @@ indexed as (
         c.component,
         c.numerator,
         c.denominator,
-        {{ index_vs_reference('c.value', 'prev.value', 'w.polarity') }} as idx_prev,
-        {{ index_vs_reference('c.value', 'b.budget_value', 'w.polarity') }} as idx_budget,
+        {{ index_vs_reference('c.elementary_value', 'prev.elementary_value', 'w.polarity') }} as idx_prev,
+        {{ index_vs_reference('c.elementary_value', 'b.budget_value', 'w.polarity') }} as idx_budget,
         case
-            when c.value is null then 'no_data'
-            when prev.value is null then 'no_reference'
-            when abs(prev.value) < 1e-9 then 'zero_reference'
+            when c.elementary_value is null then 'no_data'
+            when prev.elementary_value is null then 'no_reference'
+            when abs(prev.elementary_value) < 1e-9 then 'zero_reference'
         end as dq_note
     from with_cluster as c
     inner join components as w on c.component = w.component
@@ -329,7 +344,7 @@ customer_care_parts as (
         case
             when w.component = 'CHANNELS_MEAN'
                 then m.has_partial_channel or m.n_indexed < (select count(*) from channels)
-        end as partial
+        end as is_partial
     from channels_mean as m
     cross join components as w
     left join indexed as fr
@@ -345,7 +360,7 @@ customer_care as (
         sum(weight) filter (where idx_prev is not null) as weight_prev,
         sum(weight * idx_budget) filter (where idx_budget is not null)
         / nullif(sum(weight) filter (where idx_budget is not null), 0) as idx_budget,
-        bool_or(partial) or count(idx_prev) < count(*) as partial
+        bool_or(is_partial) or count(idx_prev) < count(*) as is_partial
     from customer_care_parts
     group by all
 ),
@@ -365,23 +380,23 @@ long as (
     select
         structure_code,
         month_start,
-        'CUSTOMER_CARE.' || channel_code,
-        weighted_prev,
-        weight_prev,
-        weighted_prev / nullif(weight_prev, 0),
-        idx_budget,
-        case when n_indexed < n_components then 'partial' end
+        'CUSTOMER_CARE.' || channel_code as quantity_code,
+        weighted_prev as numerator,
+        weight_prev as denominator,
+        weighted_prev / nullif(weight_prev, 0) as actual_value,
+        idx_budget as value_vs_budget,
+        case when n_indexed < n_components then 'partial' end as dq_note
     from channel_index
     union all
     select
         structure_code,
         month_start,
-        'CUSTOMER_CARE',
-        weighted_prev,
-        weight_prev,
-        weighted_prev / nullif(weight_prev, 0),
-        idx_budget,
-        case when partial then 'partial' end
+        'CUSTOMER_CARE' as quantity_code,
+        weighted_prev as numerator,
+        weight_prev as denominator,
+        weighted_prev / nullif(weight_prev, 0) as actual_value,
+        idx_budget as value_vs_budget,
+        case when is_partial then 'partial' end as dq_note
     from customer_care
 )
 

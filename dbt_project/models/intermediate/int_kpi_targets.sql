@@ -16,37 +16,47 @@ months as (
     select unnest(range(1, 13)) as month_of_year
 ),
 
+bounds as (
+    -- For each month, the profile anchors around it (quarter-ends, and month 0 at share 0).
+    select
+        p.node_code,
+        m.month_of_year,
+        max(p.month) filter (where p.month <= m.month_of_year) as lo_month,
+        min(p.month) filter (where p.month >= m.month_of_year) as hi_month
+    from (select distinct node_code from anchors) as n
+    cross join months as m
+    inner join anchors as p on n.node_code = p.node_code
+    group by all
+),
+
+anchored as (
+    select
+        b.node_code,
+        b.month_of_year,
+        case
+            when b.hi_month = b.lo_month then lo.share
+            else lo.share + (hi.share - lo.share) * (b.month_of_year - b.lo_month) / (b.hi_month - b.lo_month)
+        end as flow_share,
+        hi.share as quarter_share
+    from bounds as b
+    inner join anchors as lo on b.node_code = lo.node_code and b.lo_month = lo.month
+    inner join anchors as hi on b.node_code = hi.node_code and b.hi_month = hi.month
+),
+
 profile as (
     select
         n.node_code,
         m.month_of_year,
         case
-            when not exists (select 1 from anchors as a where a.node_code = n.node_code)
+            when a.node_code is null
                 then case when n.period_basis = 'ytd_flow' then m.month_of_year / 12.0 else 1.0 end
-            when n.period_basis = 'ytd_ratio'
-                then (
-                    select a.share from anchors as a
-                    where a.node_code = n.node_code and a.month >= m.month_of_year and a.month > 0
-                    order by a.month limit 1
-                )
-            else (
-                select
-                    lo.share + (hi.share - lo.share) * (m.month_of_year - lo.month) / nullif(hi.month - lo.month, 0)
-                from
-                    (
-                        select a.month, a.share from anchors as a
-                        where a.node_code = n.node_code and a.month <= m.month_of_year
-                        order by a.month desc limit 1
-                    ) as lo,
-                    (
-                        select a.month, a.share from anchors as a
-                        where a.node_code = n.node_code and a.month >= m.month_of_year
-                        order by a.month limit 1
-                    ) as hi
-            )
+            when n.period_basis = 'ytd_flow' then a.flow_share
+            when n.period_basis = 'ytd_ratio' then a.quarter_share
+            else 1.0
         end as profile_share
     from {{ ref('kpi_nodes') }} as n
     cross join months as m
+    left join anchored as a on n.node_code = a.node_code and m.month_of_year = a.month_of_year
 ),
 
 structure_targets as (

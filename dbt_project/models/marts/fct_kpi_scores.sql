@@ -56,7 +56,7 @@ select
     (case when c.deviation_capped is null then 0.0 else 1.0 end)::double as weight_coverage,
     c.deviation_capped is not null as is_complete,
     case
-        when c.actual_value is null then 'missing_actual'
+        when c.actual_value is null then coalesce(c.dq_note, 'missing_actual')
         when c.target_value is null then 'no_target'
         when c.dq_note is not null then c.dq_note
         else 'ok'
