@@ -74,6 +74,32 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return explain(args.node, structure=args.structure, period=args.period)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.report import build_report
+
+    res = build_report(args.period, Path(args.out) if args.out else None)
+    print(f"report {res.period}: {res.path} ({res.size_bytes / 1e3:,.0f} kB, {res.seconds:.1f} s); also {res.latest}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.report.dbt_docs import generate_docs
+
+    res = generate_docs(Path(args.out) if args.out else None)
+    print(f"dbt docs: {res.index} ({res.seconds:.1f} s)")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from orchestration.export import export_parquet
+
+    res = export_parquet(Path(args.out) if args.out else None)
+    rows = sum(t["rows"] for t in res.tables)
+    print(f"exported {len(res.tables)} marts tables ({rows:,} rows) to {res.folder} in {res.seconds:.1f} s; "
+          f"manifest {res.folder / 'manifest.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from orchestration.synthetic import DEFAULT_SCALE, DEFAULT_SEED, DEFAULT_YEARS
 
@@ -118,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--structure", default="nazionale")
     e.add_argument("--period", default=None)
     e.set_defaults(func=_cmd_explain)
+
+    rp = sub.add_parser("report", help="the static HTML report of a month-end (offline, self-contained)")
+    rp.add_argument("--period", default=None, help="YYYY-MM (default: the latest month-end with a VPI)")
+    rp.add_argument("--out", default=None, help="folder (default: the warehouse folder's reports/)")
+    rp.set_defaults(func=_cmd_report)
+
+    dc = sub.add_parser("docs", help="dbt docs generate (static site) into the warehouse folder's reports/dbt_docs/")
+    dc.add_argument("--out", default=None)
+    dc.set_defaults(func=_cmd_docs)
+
+    ex = sub.add_parser("export", help="every marts table to Parquet, one file per table plus a manifest")
+    ex.add_argument("--format", choices=["parquet"], default="parquet")
+    ex.add_argument("--out", default=None, help="folder (default: the warehouse folder's export/parquet/)")
+    ex.set_defaults(func=_cmd_export)
     return p
 
 

@@ -232,6 +232,11 @@ def _is_cast(c: Column, src_type: str) -> bool:
 
 
 NUMERIC = ("decimal", "double", "int")
+# Dates and local timestamps as the contract writes them (no offset: timestamps are Europe/Rome local time).
+ISO_TEXT = {
+    "date": r"\s*\d{4}-\d{2}-\d{2}\s*",
+    "timestamp": r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?\s*",
+}
 
 
 def _typed_columns(fam: Family, cols: dict[str, str]) -> str:
@@ -251,6 +256,10 @@ def _typed_columns(fam: Family, cols: dict[str, str]) -> str:
             # try_cast('3.5' as bigint) rounds to 4: an integer column accepts integral values only.
             d = f"try_cast({s} as double)"
             parts.append(f"case when isfinite({d}) and {d} = trunc({d}) then try_cast({d} as bigint) end as {n}")
+        elif c.type in ISO_TEXT and cols[n].upper() == "VARCHAR":
+            # DuckDB's date cast ignores trailing text ('2021-01-05 junk' is 5 January): ISO text only.
+            parts.append(f"case when regexp_full_match({s}, '{ISO_TEXT[c.type]}') "
+                         f"then try_cast({s} as {c.sql_type}) end as {n}")
         else:
             parts.append(f"try_cast({s} as {c.sql_type}) as {n}")
     return ", ".join(parts)
@@ -554,12 +563,16 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = Non
         )
         if path.stat().st_size == 0:
             raise FileRejected("empty_file", "the file is empty (0 bytes)")
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+        if ext == "csv" and magic == b"PAR1":
+            raise FileRejected("unreadable", "the file is Parquet, but its name ends in .csv")
         cols = _describe(con, path, ext)
         _check_columns(fam, cols)
         _build_t(con, fam, cols, path, ext)
         rows_read = con.execute("select count(*) from t").fetchone()[0]
         if rows_read == 0:
-            raise FileRejected("empty_file", "the file has a header but no data rows")
+            raise FileRejected("empty_file", "the file has its columns but no data rows")
         params = {"month_start": month_start, "month_end": month_end, "window_start": WINDOW_START}
         try:
             _month_mismatch(con, fam, params)

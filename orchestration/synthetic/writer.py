@@ -20,11 +20,15 @@ def write(con: duckdb.DuckDBPyConnection, fam_name: str, month: date, df: pd.Dat
     path = out / file_name(fam_name, month, fmt)
     casts = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in fam.columns)
     con.register("frame", df)
-    options = "format parquet, compression zstd" if fmt == "parquet" else "format csv, header true"
-    tmp = path.with_name(path.name + ".part")
-    # Identifiers come from the contract; the path is ours. Written next to the target, then renamed,
-    # so the inbox never holds a half-written file.
-    con.execute(f"copy (select {casts} from frame) to '{tmp}' ({options})")  # noqa: S608
+    # Written next to the target under a hidden name (the loader skips dot-files), then renamed, so the inbox
+    # never holds a half-written file. The path goes to DuckDB's writer as an argument, never into SQL text
+    # (an output folder with a quote in its name would otherwise break, or inject into, the COPY statement).
+    tmp = path.with_name(f".{path.name}.part")
+    rel = con.sql(f"select {casts} from frame")  # noqa: S608 - identifiers from the contract
+    if fmt == "parquet":
+        rel.write_parquet(str(tmp), compression="zstd")
+    else:
+        rel.write_csv(str(tmp), header=True)
     con.unregister("frame")
     tmp.replace(path)
     return path

@@ -262,7 +262,7 @@ def _(ctx, out):
     return _atomic(out / f"practices_{ctx.ym}.parquet", data[: len(data) // 2])
 
 
-@kind("parquet_named_csv", "Parquet bytes in a file named .csv", Expected("rejected", "encoding", ("UTF-8",)))
+@kind("parquet_named_csv", "Parquet bytes in a file named .csv", Expected("rejected", "unreadable", ("is Parquet",)))
 def _(ctx, out):
     return _atomic(out / practices_name(ctx), _sample_file(ctx, "practices", ctx.restate_month).read_bytes())
 
@@ -425,7 +425,7 @@ def _(ctx, out):
     return _write_csv(out, practices_name(ctx), "practices", rows)
 
 
-@kind("null_required", "a required value missing (changed_on, product_code) and a tax code missing",
+@kind("null_required", "a blank product code and a missing tax code",
       Expected("loaded", quarantine=((2, "product_code", "not_null"), (4, "applicant_tax_code", "not_null")),
                rows_read=4))
 def _(ctx, out):
@@ -548,7 +548,7 @@ def _(ctx, out):
     return _write_csv(out, f"staff_{ctx.ym}.csv", "staff", rows)
 
 
-@kind("score_out_of_scale", "a survey score of 42 on a 1-5 scale and a completion of 170 %",
+@kind("score_out_of_scale", "a survey score of 42 on a 1-5 scale",
       Expected("loaded", quarantine=((2, "overall_score", "out_of_range"),), rows_read=3))
 def _(ctx, out):
     rows = [survey(ctx, "BADS-1"), survey(ctx, "BADS-2", overall_score="42"), survey(ctx, "BADS-3")]
@@ -562,7 +562,7 @@ def _(ctx, out):
     return _write_csv(out, f"milestones_{ctx.ym}.csv", "milestones", rows)
 
 
-@kind("formula_text", "text that a spreadsheet would run as a formula (=HYPERLINK, +, @, -)",
+@kind("formula_text", "text a spreadsheet would run as a formula (=HYPERLINK(…), @SUM(…), +39…)",
       Expected("loaded", quarantine=((2, "evidence", "formula_text"), (3, "evidence", "formula_text"),
                                      (4, "evidence", "formula_text")), rows_read=4))
 def _(ctx, out):

@@ -63,17 +63,21 @@ staff as (
 ),
 
 efficiency_monthly as (
+    -- A dense structure x month spine, so a structure without events in a month still has its
+    -- year-to-date figures at that month-end (sparse central producers otherwise vanish from a month).
     select
-        coalesce(p.structure_code, s.structure_code) as structure_code,
-        coalesce(p.month_start, s.month_start) as month_start,
+        st.structure_code,
+        me.month_start,
         coalesce(p.points_lorda, 0) as points_lorda,
         coalesce(p.points_scope, 0) as points_scope,
         coalesce(p.points_sussidiarieta, 0) as points_sussidiarieta,
         coalesce(s.fte_production_scope, 0) as fte_production_scope,
         coalesce(s.fte_prod, 0) as fte_prod,
         coalesce(s.fte_all, 0) as fte_all
-    from producer as p
-    full outer join staff as s on p.structure_code = s.structure_code and p.month_start = s.month_start
+    from (select structure_code from producer union select structure_code from staff) as st
+    cross join {{ ref('int_month_ends') }} as me
+    left join producer as p on st.structure_code = p.structure_code and me.month_start = p.month_start
+    left join staff as s on st.structure_code = s.structure_code and me.month_start = s.month_start
 ),
 
 efficiency_ytd as (

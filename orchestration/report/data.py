@@ -1,0 +1,361 @@
+"""Everything the report shows, read from the `marts` and `audit` schemas through one read-only connection.
+
+Tables another part of the pipeline may not have built yet (`audit.dq_results`, `marts.period_status`) are
+looked up in the catalogue first: the report says they are missing instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+NATION = "nazionale"
+PYRAMID_TOP = ("VPI",)
+PYRAMID_INDICES = ("SP", "PG", "PI")
+OBJECTIVES = tuple(f"OBJ_{c}" for c in "ABCDEFGHI")
+PERSPECTIVES = ("PG_SVILUPPO", "PG_FINANZA", "PG_PROCESSI", "PG_UTENZA")
+IMPACTS = ("IMP_CONTINUITY", "IMP_AVG_TIME", "IMP_LITIGATION", "IMP_REPUTATION", "IMP_INSPECTION")
+REGIONAL_NODES = (*PERSPECTIVES, "PG")
+# The flows of the plan's quarterly targets and productivity (KPI_SPEC 2.1), month by month.
+YEAR_KPIS = ("PRODUZIONE_LORDA", "IEEP.ENTRATE", "IEEP.PRESTAZIONI", "SUSSIDIARIETA", "PRODUCTIVITY")
+LEAF_KINDS = ("leaf", "composite", "reported")
+
+
+@dataclass
+class Node:
+    code: str
+    parent: str | None
+    kind: str
+    weight: float | None
+    score: float | None
+    coverage: float | None
+    name_it: str
+    name_en: str
+    plan_line: str | None
+
+
+@dataclass
+class Leaf:
+    code: str
+    parent: str | None
+    kind: str
+    name_it: str
+    name_en: str
+    formula: str | None
+    plan_line: str | None
+    unit: str | None
+    polarity: int | None
+    weight: float | None
+    actual: float | None
+    target: float | None
+    numerator: float | None
+    denominator: float | None
+    deviation: float | None
+    deviation_capped: float | None
+    score: float | None
+    score_vs_budget: float | None
+    coverage: float | None
+    dq_status: str | None
+    path: tuple[str, ...] = ()
+    parts: list[Leaf] = field(default_factory=list)
+
+
+@dataclass
+class StructureScores:
+    code: str
+    name: str
+    level: str
+    structure_type: str | None
+    region: str | None
+    cluster: str | None
+    scores: dict[str, float | None]
+    coverage: dict[str, float | None]
+
+
+@dataclass
+class ReportData:
+    period_end: dt.date
+    warehouse: Path
+    nodes: dict[str, Node]
+    leaves: list[Leaf]
+    absent_leaves: list[tuple[str, str, str]]
+    regions: list[StructureScores]
+    structures: list[StructureScores]
+    year: dict[str, list[tuple[dt.date, float | None, float | None, float | None]]]
+    vpi_trend: list[tuple[dt.date, float | None, float | None]]
+    kpi_names: dict[str, tuple[str, str, str | None]]
+    ledger: list[tuple]
+    rejected_files: list[tuple]
+    quarantine: list[tuple]
+    dq_results: dict | None
+    period_status: dict | None
+    missing_leaves: list[tuple]
+    dq_status_counts: list[tuple]
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from (select schema_name, table_name as n from duckdb_tables() "
+        "union all select schema_name, view_name from duckdb_views()) where schema_name = ? and n = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()]
+
+
+def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None) -> dt.date:
+    """The month-end of YYYY-MM, or the latest month-end with a national VPI score."""
+    if period:
+        row = con.execute(
+            "select max(period_end) from marts.fct_kpi_scores where strftime(period_end, '%Y-%m') = ?", [period]
+        ).fetchone()
+    else:
+        row = con.execute(
+            "select coalesce(max(period_end) filter (where score is not null), max(period_end)) "
+            "from marts.fct_value_pyramid where structure_code = ? and node_code = 'VPI'",
+            [NATION],
+        ).fetchone()
+    if not row or row[0] is None:
+        raise LookupError(f"no scores for period {period or '(latest)'} in the warehouse")
+    return row[0]
+
+
+def _tree(con, period_end) -> tuple[dict[str, Node], dict[str, tuple]]:
+    kpi = {
+        r[0]: r
+        for r in con.execute(
+            "select node_code, parent_code, kind, weight, polarity, unit, name_it, name_en, formula_en, plan_line "
+            "from marts.dim_kpi"
+        ).fetchall()
+    }
+    nodes = {}
+    for code, parent, kind, weight, score, cov in con.execute(
+        "select node_code, parent_code, node_kind, weight, score, weight_coverage from marts.fct_value_pyramid "
+        "where structure_code = ? and period_end = ?",
+        [NATION, period_end],
+    ).fetchall():
+        k = kpi.get(code)
+        nodes[code] = Node(code, parent, kind, weight, score, cov, k[6] if k else code, k[7] if k else code,
+                           k[9] if k else None)
+    return nodes, kpi
+
+
+def _path(code: str, parents: dict[str, str | None]) -> tuple[str, ...]:
+    out, seen = [], set()
+    cur: str | None = code
+    while cur and cur not in seen:
+        seen.add(cur)
+        out.append(cur)
+        cur = parents.get(cur)
+    return tuple(reversed(out))
+
+
+def _natural(code: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", code)]
+
+
+def _tree_order(parents: dict[str, str | None], kpi: dict[str, tuple], nodes: dict[str, Node]) -> dict[str, int]:
+    """Depth-first order of the tree, heavier children first and reported KPIs last, as the plan lists them."""
+    children: dict[str | None, list[str]] = {}
+    for code, parent in parents.items():
+        children.setdefault(parent, []).append(code)
+
+    def key(c: str):
+        weight = nodes[c].weight if c in nodes else kpi[c][3]
+        return (kpi[c][2] in ("reported", "part"), -(weight or 0), _natural(c))
+
+    order: dict[str, int] = {}
+    stack = sorted(children.get(None, []), key=key, reverse=True)
+    while stack:
+        code = stack.pop()
+        if code in order:
+            continue
+        order[code] = len(order)
+        stack.extend(sorted(children.get(code, []), key=key, reverse=True))
+    for code in kpi:
+        order.setdefault(code, len(order))
+    return order
+
+
+def _leaves(con, period_end, nodes: dict[str, Node], kpi: dict[str, tuple]) -> tuple[list[Leaf], list]:
+    rows = con.execute(
+        "select kpi_code, actual_value, target_value, numerator, denominator, deviation, deviation_capped, score, "
+        "score_vs_budget, weight_coverage, dq_status from marts.fct_kpi_scores "
+        "where structure_code = ? and period_end = ?",
+        [NATION, period_end],
+    ).fetchall()
+    # The national tree's own parents first (per-level weights live there), the catalogue's for the rest.
+    parents = {c: k[1] for c, k in kpi.items()}
+    parents.update({c: n.parent for c, n in nodes.items()})
+    by_code: dict[str, Leaf] = {}
+    for code, a, t, num, den, dev, devc, score, svb, cov, dq in rows:
+        k = kpi.get(code)
+        if k is None:
+            continue
+        _, _, kind, weight, polarity, unit, name_it, name_en, formula, plan_line = k
+        w = nodes[code].weight if code in nodes else weight
+        by_code[code] = Leaf(code, parents.get(code), kind, name_it, name_en, formula, plan_line, unit, polarity, w,
+                             a, t, num, den, dev, devc, score, svb, cov, dq, _path(code, parents))
+    order = _tree_order(parents, kpi, nodes)
+    leaves = sorted((lf for lf in by_code.values() if lf.kind in LEAF_KINDS), key=lambda lf: order[lf.code])
+    # Parts (and parts of parts, e.g. the Customer Care channels) nest under their scored leaf.
+    for lf in sorted((lf for lf in by_code.values() if lf.kind == "part"), key=lambda lf: order[lf.code]):
+        top = next((by_code[p] for p in lf.path if p in by_code and by_code[p].kind in LEAF_KINDS), None)
+        if top is not None:
+            lf.path = top.path
+            top.parts.append(lf)
+    absent = [
+        (c, k[6], k[7]) for c, k in kpi.items()
+        if k[2] in ("leaf", "composite") and c not in by_code
+    ]
+    return leaves, absent
+
+
+def _structure_scores(con, period_end, levels: tuple[str, ...]) -> list[StructureScores]:
+    rows = con.execute(
+        "select s.structure_code, s.name, s.level, s.structure_type, s.regional_entity_code, s.cost_cluster, "
+        "p.node_code, p.score, p.weight_coverage "
+        "from marts.dim_structure s left join marts.fct_value_pyramid p "
+        "  on p.structure_code = s.structure_code and p.period_end = ? and list_contains(?, p.node_code) "
+        "where list_contains(?, s.level) order by s.structure_code",
+        [period_end, list(REGIONAL_NODES), list(levels)],
+    ).fetchall()
+    out: dict[str, StructureScores] = {}
+    for code, name, level, stype, region, cluster, node, score, cov in rows:
+        st = out.setdefault(code, StructureScores(code, name, level, stype, region, cluster, {}, {}))
+        if node:
+            st.scores[node] = score
+            st.coverage[node] = cov
+    return list(out.values())
+
+
+def _year(con, period_end) -> dict:
+    rows = con.execute(
+        "select kpi_code, period_end, actual_value, target_value, score from marts.fct_kpi_scores "
+        "where structure_code = ? and list_contains(?, kpi_code) and year(period_end) = ? and period_end <= ? "
+        "order by kpi_code, period_end",
+        [NATION, list(YEAR_KPIS), period_end.year, period_end],
+    ).fetchall()
+    out: dict[str, list] = {k: [] for k in YEAR_KPIS}
+    for code, pe, a, t, s in rows:
+        out[code].append((pe, a, t, s))
+    return out
+
+
+def _dq(con, period_end) -> dict:
+    out: dict = {}
+    out["ledger"] = con.execute(
+        "select outcome, count(*), sum(rows_read), sum(rows_accepted), sum(rows_rejected) from audit.load_ledger "
+        "group by outcome order by outcome"
+    ).fetchall() if _exists(con, "audit", "load_ledger") else []
+    out["rejected_files"] = con.execute(
+        "select file, family, month, message from audit.load_ledger where outcome = 'rejected' "
+        "order by loaded_at desc limit 25"
+    ).fetchall() if _exists(con, "audit", "load_ledger") else []
+    out["quarantine"] = con.execute(
+        "select rule_id, count(*), count(distinct file), string_agg(distinct column_name, ', ' order by column_name) "
+        "from audit.quarantine group by rule_id order by count(*) desc, rule_id"
+    ).fetchall() if _exists(con, "audit", "quarantine") else []
+    out["dq_results"] = _dq_results(con) if _exists(con, "audit", "dq_results") else None
+    out["period_status"] = _period_status(con, period_end) if _exists(con, "marts", "period_status") else None
+    out["missing_leaves"] = con.execute(
+        "select s.kpi_code, k.name_it, k.name_en, s.dq_status from marts.fct_kpi_scores s "
+        "join marts.dim_kpi k on k.node_code = s.kpi_code "
+        "where s.structure_code = ? and s.period_end = ? and s.node_kind in ('leaf', 'composite') "
+        "and s.score is null order by s.kpi_code",
+        [NATION, period_end],
+    ).fetchall()
+    out["dq_status_counts"] = con.execute(
+        "select s.dq_status, count(*), count(distinct s.structure_code), count(distinct s.kpi_code) "
+        "from marts.fct_kpi_scores s where s.period_end = ? and s.node_kind in ('leaf', 'composite') "
+        "group by s.dq_status order by s.dq_status = 'ok' desc, count(*) desc",
+        [period_end],
+    ).fetchall()
+    return out
+
+
+# audit.dq_results is written by the data-quality checks; these are the columns the report knows how to show,
+# in order, if they are there.
+DQ_RESULT_COLUMNS = ("suite", "expectation", "asset", "partition", "unexpected_count", "severity", "run_id",
+                     "checked_at", "created_at", "timestamp")
+
+
+def _dq_results(con) -> dict:
+    cols = _columns(con, "audit", "dq_results")
+    total = con.execute("select count(*) from audit.dq_results").fetchone()[0]
+    if "success" in cols:
+        failed_filter = "not coalesce(success, false)"
+    elif "status" in cols:
+        failed_filter = "lower(status) not in ('pass', 'passed', 'ok', 'success', 'succeeded')"
+    else:
+        return {"total": total, "failed": None, "columns": [], "rows": []}
+    shown = [c for c in DQ_RESULT_COLUMNS if c in cols] or cols[:6]
+    select = ", ".join(f'"{c}"' for c in shown)
+    order = next((f'"{c}" desc' for c in ("checked_at", "created_at", "timestamp", "run_id") if c in cols), "1")
+    failed = con.execute(f"select count(*) from audit.dq_results where {failed_filter}").fetchone()[0]  # noqa: S608
+    rows = con.execute(
+        f"select {select} from audit.dq_results where {failed_filter} order by {order} limit 50"  # noqa: S608
+    ).fetchall()
+    return {"total": total, "failed": failed, "columns": shown, "rows": rows}
+
+
+def _period_status(con, period_end) -> dict:
+    cols = _columns(con, "marts", "period_status")
+    key = next((c for c in ("period_end", "month", "period") if c in cols), None)
+    if key is None:
+        return {"columns": cols, "row": None}
+    if key == "period_end":
+        row = con.execute("select * from marts.period_status where period_end = ?", [period_end]).fetchone()
+    else:
+        # `month` may be a date (first of month) or a 'YYYY-MM' string: compare on the string form.
+        row = con.execute(
+            f'select * from marts.period_status where left(cast("{key}" as varchar), 7) = ?',  # noqa: S608
+            [period_end.strftime("%Y-%m")],
+        ).fetchone()
+    return {"columns": cols, "row": row}
+
+
+def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        period_end = resolve_period(con, period)
+        nodes, kpi = _tree(con, period_end)
+        leaves, absent = _leaves(con, period_end, nodes, kpi)
+        vpi = con.execute(
+            "select period_end, score, weight_coverage from marts.fct_value_pyramid "
+            "where structure_code = ? and node_code = 'VPI' and year(period_end) = ? and period_end <= ? "
+            "order by period_end",
+            [NATION, period_end.year, period_end],
+        ).fetchall()
+        dq = _dq(con, period_end)
+        return ReportData(
+            period_end=period_end,
+            warehouse=warehouse,
+            nodes=nodes,
+            leaves=leaves,
+            absent_leaves=absent,
+            regions=_structure_scores(con, period_end, ("regional",)),
+            structures=_structure_scores(con, period_end, ("provincial",)),
+            year=_year(con, period_end),
+            vpi_trend=vpi,
+            kpi_names={c: (k[6], k[7], k[5]) for c, k in kpi.items()},
+            ledger=dq["ledger"],
+            rejected_files=dq["rejected_files"],
+            quarantine=dq["quarantine"],
+            dq_results=dq["dq_results"],
+            period_status=dq["period_status"],
+            missing_leaves=dq["missing_leaves"],
+            dq_status_counts=dq["dq_status_counts"],
+        )
+    finally:
+        con.close()

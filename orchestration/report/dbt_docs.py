@@ -1,0 +1,43 @@
+"""`piramide docs`: the dbt documentation site of the warehouse, written beside the report.
+
+`--static` embeds the manifest and the catalogue in one `static_index.html`, which a browser opens from disk
+(the plain `index.html` fetches JSON files, which browsers refuse over file://). A separate target path keeps
+the project's own target/ (the manifest Dagster reads) untouched.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, settings
+
+
+@dataclass(frozen=True)
+class DocsResult:
+    folder: Path
+    index: Path
+    seconds: float
+
+
+class DocsError(RuntimeError):
+    pass
+
+
+def generate_docs(out: Path | None = None) -> DocsResult:
+    from orchestration.defs.project import dbt_executable
+
+    t0 = time.perf_counter()
+    folder = Path(out) if out else settings().reports_dir / "dbt_docs"
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [dbt_executable(), "--quiet", "docs", "generate", "--static", "--target-path", str(folder),
+           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    env = dbt_env()
+    env["DBT_LOG_PATH"] = str(folder / "logs")
+    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    index = folder / "static_index.html"
+    if proc.returncode != 0 or not index.exists():
+        raise DocsError(f"dbt docs generate failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return DocsResult(folder, index, time.perf_counter() - t0)

@@ -1,0 +1,128 @@
+"""Personal data: no tax code in clear anywhere the pipeline writes, and the pseudonymisation key never shown.
+
+The session's sample is generated (with tax codes), loaded and built by dbt; then the whole bad-input corpus
+is loaded into a copy of it (its files put tax codes where they do not belong: in free text, in a header,
+in code columns). Every table of the warehouse (quarantine and dbt's stored test failures included), every
+file under the warehouse folder, the dbt logs and every message the loads produced are scanned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.config import DEV_PSEUDONYM_KEY
+from orchestration.ingest import load_file
+from tests.bad_input.state import TAX_RE, reading
+from tests.helpers import practice, write_csv
+
+pytestmark = pytest.mark.slow
+
+PIRAMIDE = str(Path(sys.executable).parent / "piramide")
+
+
+def _tables_with(con, needle_sql: str, params: list) -> list[str]:
+    """schema.table.column of every column (as text) where the predicate `needle_sql` on `v` holds."""
+    found = []
+    columns = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "join information_schema.tables using (table_catalog, table_schema, table_name) "
+        "where table_type = 'BASE TABLE' order by 1, 2, 3"
+    ).fetchall()
+    for schema, table, column in columns:
+        ident = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
+        col = '"' + column.replace('"', '""') + '"'
+        hits = con.execute(
+            f"select count(*) from (select {col}::varchar as v from {ident}) where {needle_sql}",  # noqa: S608
+            params,
+        ).fetchone()[0]
+        if hits:
+            found.append(f"{schema}.{table}.{column} ({hits})")
+    return found
+
+
+def _files_with(folder: Path, pattern) -> list[str]:
+    hits = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("latin-1")
+        if pattern(text):
+            hits.append(str(path.relative_to(folder)))
+    return hits
+
+
+def test_no_tax_code_in_the_warehouse_its_folder_the_dbt_logs_or_any_message(sample_build, corpus, sample_copy,
+                                                                             caplog):
+    # The inputs do carry tax codes: otherwise this test would prove nothing.
+    assert _files_with(sample_build.inbox, TAX_RE.search) and _files_with(corpus["no_header"].parent, TAX_RE.search)
+
+    messages = []
+    with caplog.at_level(logging.DEBUG):
+        for path in corpus.values():
+            messages.append(load_file(path).message)
+    assert not [m for m in messages if TAX_RE.search(m)]
+    assert not TAX_RE.search(caplog.text)
+
+    # Files written under the warehouse folder: a report and an export of the marts, where they exist.
+    try:
+        from orchestration.export import export_parquet
+        from orchestration.report import build_report
+    except ImportError:  # pragma: no cover - built by the reporting issue
+        pass
+    else:
+        build_report(None, sample_copy.warehouse.parent / "reports", sample_copy.warehouse)
+        export_parquet(sample_copy.warehouse.parent / "export" / "parquet", sample_copy.warehouse)
+
+    for warehouse in (sample_build.warehouse, sample_copy.warehouse):
+        with reading(warehouse) as con:
+            schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables")}
+            assert {"raw", "audit", "marts", "audit_test_failures"} <= schemas
+            assert con.execute("select count(*) from audit.quarantine").fetchone()[0] > 0
+            leaks = _tables_with(con, "regexp_matches(v, ?)", [TAX_RE.pattern])
+        assert leaks == [], f"tax codes in clear in {warehouse}: {leaks}"
+        assert _files_with(warehouse.parent, TAX_RE.search) == []
+
+    dbt_logs = sample_build.warehouse.parent.parent / "dbt_target"
+    assert (dbt_logs / "dbt.log").exists()
+    assert _files_with(dbt_logs, TAX_RE.search) == []
+
+
+def test_the_pseudonymisation_key_is_never_logged_or_stored(env, monkeypatch, caplog):
+    key, key_id = "piramide-test-KEY-7f3a9c1e-never-log-me", "2026a"
+    monkeypatch.setenv("PIRAMIDE_ENV", "production")
+    monkeypatch.setenv("PIRAMIDE_PSEUDONYM_KEY", key)
+    monkeypatch.setenv("PIRAMIDE_PSEUDONYM_KEY_ID", key_id)
+    rows = [practice(f"K{i}", "2020-12-0" + str(1 + i % 9), changed="2020-12-31") for i in range(6)]
+    rows[1]["received_on"] = "2020-13-01"  # quarantined: the row's tax code goes to quarantine hashed
+    rows[2]["applicant_tax_code"] = ""  # a missing tax code
+    rows[3]["structure_code"] = rows[3]["applicant_tax_code"]  # a tax code where a code belongs
+    write_csv(env.inbox / "practices_2020-12.csv", "practices", rows)
+    write_csv(env.inbox / "practices_2021-01.csv", "practices", rows[:1], columns=["practice_id"])  # rejected
+
+    # Through the command line, with every log line at DEBUG, and in process.
+    cli = subprocess.run([PIRAMIDE, "-v", "load"], env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    with caplog.at_level(logging.DEBUG):
+        again = load_file(env.inbox / "practices_2021-01.csv")
+    output = cli.stdout + cli.stderr + caplog.text + again.message
+    assert key not in output and "loaded" in output
+
+    with reading(env.warehouse) as con:
+        assert _tables_with(con, "strpos(v, ?) > 0", [key]) == []
+        assert _tables_with(con, "regexp_matches(v, ?)", [TAX_RE.pattern]) == []
+        stored = con.execute(
+            "select applicant_pseudonym, key_id from raw.practices where practice_id = 'K0'"
+        ).fetchone()
+        hashed = con.execute("select value from audit.quarantine where column_name = 'applicant_tax_code'").fetchall()
+    # The pseudonym is the keyed hash of the contract, stored beside the key's id.
+    clear = rows[0]["applicant_tax_code"]
+    assert stored == (hashlib.sha256(f"{key}|{clear}".encode()).hexdigest(), key_id)
+    assert stored[0] != hashlib.sha256(f"{DEV_PSEUDONYM_KEY}|{clear}".encode()).hexdigest()
+    # The quarantine holds the failing value only; a missing tax code stays missing (and a present one would be
+    # kept as its keyed hash, never in clear).
+    assert hashed == [(None,)]

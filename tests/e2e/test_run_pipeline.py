@@ -1,0 +1,40 @@
+"""`piramide run` end to end through the Dagster job, on a warehouse file with another name."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_run_on_a_differently_named_warehouse(tmp_path):
+    # The dbt manifest is parsed for the default file; the fixed catalogue alias makes any name work.
+    wh = tmp_path / "elsewhere" / "warehouse-2021.duckdb"
+    env = dict(os.environ, PIRAMIDE_WAREHOUSE=str(wh), PIRAMIDE_INBOX=str(tmp_path / "inbox"),
+               DAGSTER_HOME=str(tmp_path / "dagster_home"))
+    env.pop("PIRAMIDE_TARGET_SCALE", None)
+    (tmp_path / "dagster_home").mkdir()
+    piramide = Path(sys.executable).parent / "piramide"
+    proc = subprocess.run([str(piramide), "run", "--scale", "0.002"], env=env, capture_output=True, text=True,
+                          timeout=1200)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert "Stage timings" in out and "generate sample" in out and "dbt build" in out
+    assert "PRODUZIONE_LORDA" in out and "VPI" in out
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        (vpi,) = con.execute(
+            "select score from marts.fct_value_pyramid where node_code = 'VPI' and structure_code = 'nazionale' "
+            "and period_end = '2021-12-31'"
+        ).fetchone()
+        assert 50 <= vpi <= 150
+        outcomes = dict(con.execute("select outcome, count(*) from audit.load_ledger group by 1").fetchall())
+    finally:
+        con.close()
+    assert outcomes.get("rejected", 0) == 0 and outcomes["loaded"] > 100
