@@ -100,13 +100,20 @@ def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str 
     print()
     print_summary(period)
     timings.append(("summary", time.perf_counter() - t0))
+    # --- report and dbt docs (orchestration/report) ---------------------------------------------------------
+    from orchestration.report import report_and_docs
+
+    report_lines, report_ok = report_and_docs(period, timings)
+    # ---------------------------------------------------------------------------------------------------------
     _print_timings(timings, time.perf_counter() - t_all)
     size = s.warehouse.stat().st_size / 1e6 if s.warehouse.exists() else 0
     print(f"warehouse: {s.warehouse} ({size:,.1f} MB)")
     pub = s.published_warehouse
     if pub.exists():
         print(f"published copy for BI (open read-only): {pub} ({pub.stat().st_size / 1e6:,.1f} MB)")
-    return 0
+    for line in report_lines:  # the report's path comes last, where a user looks for it
+        print(line)
+    return 0 if report_ok else 1
 
 
 def _print_timings(timings: list[tuple[str, float]], total: float) -> None:

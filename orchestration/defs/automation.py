@@ -154,8 +154,8 @@ def evaluate_monthly_close(scheduled: datetime) -> list[dg.RunRequest] | dg.Skip
         # A close is not repeated by the scheduler: rather than skip, close the month with whatever the load
         # finds; the inbox sensor still rebuilds what earlier deliveries invalidated.
         return run_requests([month], [], "monthly_close", [month], run_key=f"monthly-close-{month}")
-    if month not in plan.months_with_data:
-        return dg.SkipReason(f"no extract for {month} in the ledger or the inbox yet: nothing to close")
+    if month not in plan.kpi_months:
+        return dg.SkipReason(f"no practices extract for {month} in the ledger or the inbox yet: nothing to close")
     partitions = sorted(set(plan.partitions) | {month})
     # Contiguous by construction when the close is the latest month; fill any gap so one run covers it.
     partitions = monthly_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(partitions[0], partitions[-1]))

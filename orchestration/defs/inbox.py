@@ -48,6 +48,7 @@ class InboxPlan:
     first_kpi_month: str | None
     partitions: tuple[str, ...]  # exactly the invalidated month closes, clipped to existing partitions
     months_with_data: tuple[str, ...] = ()  # delivery months in the ledger or pending, any family
+    kpi_months: tuple[str, ...] = ()  # months with a practices delivery: the month-ends dbt computes
     checksums: dict[str, list] = field(default_factory=dict)  # name -> [size, mtime_ns, sha256] cache
 
     @property
@@ -261,6 +262,10 @@ def plan_inbox(inbox: Path, warehouse: Path, checksum_cache: dict[str, list] | N
         first_kpi_month=month_key(first_kpi) if first_kpi else None,
         partitions=tuple(clip_to_partitions(keys, monthly_partitions)),
         months_with_data=tuple(sorted({month_key(m) for m in months})),
+        kpi_months=tuple(sorted(
+            {month_key(m) for (f, m) in current if f == "practices"}
+            | {f.month for f in files if f.family == "practices" and f.month}
+        )),
         checksums=cache,
     )
 

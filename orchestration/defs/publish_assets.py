@@ -36,15 +36,17 @@ create table if not exists audit.month_close (
 """
 
 
-def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> tuple[list[dict], list[str]]:
-    """Rows written to audit.month_close, and the months skipped as load-only (the opening month)."""
+def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> tuple[list[dict], list[str], list[str]]:
+    """Rows written to audit.month_close, the months skipped as load-only (the opening month), and the months
+    not reportable yet (no practices delivery: int_month_ends stops at the latest one)."""
     con.execute(MONTH_CLOSE_DDL)
-    opening = con.execute(
-        "select min(month) from audit.current_deliveries where family = 'practices'"
-    ).fetchone()[0]
+    opening, latest = con.execute(
+        "select min(month), max(month) from audit.current_deliveries where family = 'practices'"
+    ).fetchone()
     first_kpi = add_months(opening, 1) if opening else None
     load_only = [m for m in months if first_kpi is None or parse_month(m) < first_kpi]
-    to_close = [m for m in months if m not in load_only]
+    awaiting = [m for m in months if m not in load_only and parse_month(m) > latest]
+    to_close = [m for m in months if m not in load_only and m not in awaiting]
     rows, empty = [], []
     closed_at = datetime.now()
     for m in to_close:
@@ -63,8 +65,8 @@ def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> t
                      "last_delivery_id": last_delivery})
     if empty:
         raise dg.Failure(
-            description="no KPI scores for " + ", ".join(empty) + ": their extracts have not been loaded, "
-            "so these months cannot be closed",
+            description="no KPI scores for " + ", ".join(empty) + " although practices were delivered up to "
+            f"{latest:%Y-%m}: the marts are incomplete, these months cannot be closed",
             allow_retries=False,
         )
     con.execute("begin transaction")
@@ -75,7 +77,7 @@ def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> t
              r["last_delivery_id"]],
         )
     con.execute("commit")
-    return rows, load_only
+    return rows, load_only, awaiting
 
 
 @dg.asset(
@@ -89,7 +91,8 @@ def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> t
     kinds={"duckdb"},
     description="Month close: for each month of the run's partition range, records in audit.month_close that "
     "its KPIs (marts.fct_kpi_scores) were rebuilt from the current deliveries, with row counts and the last "
-    "delivery included. The opening month is load-only (no KPIs). A month without KPI rows fails the close.",
+    "delivery included. The opening month is load-only (no KPIs); a month after the latest practices delivery "
+    "is left open; a reportable month without KPI rows fails the close.",
 )
 def month_close(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     months = sorted(context.partition_keys)
@@ -100,11 +103,13 @@ def month_close(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             spooled = drain_run_failure_spool(con)
             if spooled:
                 context.log.info(f"wrote {spooled} run failure(s) spooled while the warehouse was locked")
-            rows, load_only = _close_months(con, months, context.run.run_id, trigger)
+            rows, load_only, awaiting = _close_months(con, months, context.run.run_id, trigger)
     finally:
         con.close()
     for m in load_only:
         context.log.info(f"{m}: opening month, load only (no KPIs)")
+    for m in awaiting:
+        context.log.warning(f"{m}: not closed, no practices delivery for it yet (other families loaded)")
     table = "\n".join(
         f"| {r['period']:%Y-%m} | {r['kpi_rows']:,} | {r['scored_rows']:,} | {r['structures']} |" for r in rows
     )
@@ -112,6 +117,7 @@ def month_close(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={
             "months_closed": dg.MetadataValue.int(len(rows)),
             "load_only_months": ", ".join(load_only),
+            "months_awaiting_practices": ", ".join(awaiting),
             "closes": dg.MetadataValue.md(
                 "| month | KPI rows | scored | structures |\n|---|---|---|---|\n" + table if rows else "none"
             ),

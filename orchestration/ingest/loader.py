@@ -589,6 +589,8 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = Non
             exc.rows_read = rows_read
             raise
         key, key_id = pseudonym_key()
+        # Phase markers at DEBUG: operators see where a slow load is; the crash tests kill at these points.
+        log.debug("%s: %d rows read, %d with findings; inserting", shown, rows_read, rejected)
         _insert_rows(con, fam, delivery_id, month_start, name, key, key_id, has_bad=rejected > 0)
         mem = _min_event_month(con, fam, month_start, rejected > 0, superseded_id, first_delivery)
         outcome = "restated" if superseded_id is not None else "loaded"
@@ -599,6 +601,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = Non
                 rows_read, accepted, rejected, mem)
         for temp in ("t", "viol", "bad", "bad_codes", "dups"):
             con.execute(f"drop table if exists {temp}")
+        log.debug("%s: committing delivery %d", shown, delivery_id)
         con.execute("commit")
         log.info(message)
         return LoadResult(delivery_id, name, fam_name, month_start, outcome, rows_read, accepted, rejected, mem,

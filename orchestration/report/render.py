@@ -11,7 +11,6 @@ import jinja2
 from orchestration.report import charts, fmt
 from orchestration.report.data import (
     IMPACTS,
-    LEAF_KINDS,
     OBJECTIVES,
     PERSPECTIVES,
     PYRAMID_INDICES,
@@ -106,15 +105,13 @@ def _box(data: ReportData, code: str) -> dict:
 
 
 def _details(data: ReportData) -> list[dict]:
-    """One panel per clickable node: its place, score, coverage and children."""
+    """One panel per node of the national tree (leaves too, so a child row drills down): place, score, children."""
     children: dict[str, list] = {}
     for n in data.nodes.values():
         if n.parent:
             children.setdefault(n.parent, []).append(n)
     panels = []
     for code, n in data.nodes.items():
-        if n.kind in LEAF_KINDS and code not in IMPACTS:
-            continue
         path, cur = [], n.parent
         while cur and cur in data.nodes:
             path.insert(0, data.nodes[cur])

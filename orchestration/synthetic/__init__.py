@@ -15,7 +15,7 @@ import numpy as np
 
 from orchestration.config import SAMPLE_MANIFEST
 from orchestration.synthetic.reference import Reference
-from orchestration.synthetic.writer import write
+from orchestration.synthetic.writer import write, write_chunked
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,9 @@ DEFAULT_YEARS = (2020, 2021)
 DEFAULT_SEED = 2021
 # A family module orchestration.synthetic.<family> exposes
 #   deliveries(ref, scale, opening, last, rng) -> {month: DataFrame with the contract's columns}
+# and, when a family is too large to simulate at once (practices, contacts), also
+#   delivery_chunks(ref, scale, opening, last, rng) -> an iterator of such dicts, one per group of structures,
+# whose months concatenated in order are the files (orchestration.synthetic.chunks).
 # The order is fixed so that each family keeps its own random stream whatever else is generated.
 FAMILY_ORDER = ("practices", "staff", "contacts", "costs", "revenue", "survey", "milestones", "measures")
 ALL_FAMILIES = tuple(f for f in FAMILY_ORDER if importlib.util.find_spec(f"orchestration.synthetic.{f}") is not None)
@@ -64,9 +67,17 @@ def generate(
                 continue
             module = importlib.import_module(f"orchestration.synthetic.{fam}")
             rng = np.random.default_rng(streams[i])
-            for month, df in module.deliveries(ref, scale, opening, last, rng).items():
-                files.append(write(con, fam, month, df, out, fmt))
-                rows[fam] = rows.get(fam, 0) + len(df)
+            if hasattr(module, "delivery_chunks"):
+                # Simulated group of structures by group (bounded memory), concatenated into one file a month.
+                written = write_chunked(con, fam, module.delivery_chunks(ref, scale, opening, last, rng), out, fmt)
+            else:
+                written = [
+                    (write(con, fam, month, df, out, fmt), len(df))
+                    for month, df in module.deliveries(ref, scale, opening, last, rng).items()
+                ]
+            for path, n in written:
+                files.append(path)
+                rows[fam] = rows.get(fam, 0) + n
     finally:
         con.close()
     (out / SAMPLE_MANIFEST).write_text(

@@ -1,6 +1,7 @@
 """Customer-care contacts: a vectorised simulation of contacts and their responses, cut into monthly deltas.
 
-Every contact is drawn at once (numpy); each delivery month then holds one row per contact that was opened
+Contacts are drawn with numpy one group of structures at a time (orchestration.synthetic.chunks);
+each delivery month then holds one row per contact that was opened
 or changed state in it (as known in that month), after an opening file with every contact still open at the
 opening month's end plus every contact opened in the 12 months before (LANDING_CONTRACT "Opening stock").
 Response times are in working days (seed holidays_it) around each channel's standard (seed channel_standards).
@@ -8,12 +9,14 @@ Response times are in working days (seed holidays_it) around each channel's stan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from orchestration.synthetic.calendar import holidays, month_starts, next_month
+from orchestration.synthetic.chunks import chunk_streams, concat_chunks, serial_ids, structure_chunks
 from orchestration.synthetic.practices import fake_tax_codes
 from orchestration.synthetic.reference import Reference, seed
 
@@ -48,16 +51,14 @@ def _day_seconds(rng: np.random.Generator, n: int, lo_h: float, hi_h: np.ndarray
     return (lo_h * 3600 + rng.random(n) * (np.asarray(hi_h) - lo_h) * 3600).astype("int64")
 
 
-def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> pd.DataFrame:
-    """One row per contact with its event timestamps and report dates (NaT: not within the horizon)."""
+def plan(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict:
+    """The draws shared by every chunk: calendar, expected counts, office speeds and trends, chunking."""
     ch = seed("channel_standards")
     ch_codes = ch.channel_code.to_numpy()
-    standard = ch.standard_working_days.astype(int).to_numpy()
     ch_share = np.array([CHANNEL_SHARE.get(c, np.mean(list(CHANNEL_SHARE.values()))) for c in ch_codes])
     ch_share /= ch_share.sum()
     ps = ref.production_structures
     n_s, n_c = len(ps), len(ch_codes)
-    hol = holidays()
 
     window_first = month_starts(date(opening.year - 2, opening.month, 1), opening)[-12]
     sim_first = month_starts(date(window_first.year - 1, window_first.month, 1), window_first)[
@@ -74,11 +75,41 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
             for m in months
         ]
     )  # months x structures x channels
-    counts = rng.poisson(lam).ravel()
+    # Speed of each office per channel and its year-on-year trend: regional and structure differences.
+    regions = ps.regional_entity_code.to_numpy()
+    _, reg_idx = np.unique(regions, return_inverse=True)
+    reg_speed = rng.lognormal(0.0, 0.12, reg_idx.max() + 1)[reg_idx]
+    speed = reg_speed[:, None] * rng.lognormal(0.0, 0.15, (n_s, n_c))
+    years = np.array([m.year for m in months])
+    n_years = int(years.max() - years.min() + 1)
+    trend = rng.lognormal(0.0, 0.05, (n_s, n_years)) * (1 - IMPROVEMENT_PER_YEAR) ** (
+        years.min() - BASE_YEAR + np.arange(n_years)
+    )[None, :]
+    ch_first = rng.normal(0.0, 0.05, (n_s, 1)) + rng.normal(0.0, 0.03, (n_s, n_c))
+    chunks = structure_chunks(lam.sum(axis=(0, 2)))
+    return {
+        "ch_codes": ch_codes, "standard": ch.standard_working_days.astype(int).to_numpy(), "months": months,
+        "lam": lam, "speed": speed, "trend": trend, "ch_first": ch_first, "chunks": chunks,
+        "streams": chunk_streams(rng, len(chunks)),
+    }
+
+
+def simulate_chunk(
+    ref: Reference, pl: dict, owners: np.ndarray, first_id: int, last: date, rng: np.random.Generator
+) -> pd.DataFrame:
+    """One row per contact of the structures `owners`, numbered from `first_id` in order of opening, with its
+    event timestamps and report dates (NaT: not within the horizon)."""
+    ch_codes, standard, months = pl["ch_codes"], pl["standard"], pl["months"]
+    ps = ref.production_structures
+    n_o, n_c = len(owners), len(ch_codes)
+    hol = holidays()
+    counts = rng.poisson(pl["lam"][:, owners, :]).ravel()
     n = int(counts.sum())
     cell = np.repeat(np.arange(counts.size), counts)
-    m_idx, rem = np.divmod(cell, n_s * n_c)
-    owner, channel = np.divmod(rem, n_c)
+    m_idx, rem = np.divmod(cell, n_o * n_c)
+    local, channel = np.divmod(rem, n_c)
+    owner = owners[local]
+    del cell, rem, local
 
     m_start = np.array(months, dtype="datetime64[D]")
     m_len = (np.array([next_month(m) for m in months], dtype="datetime64[D]") - m_start).astype(int)
@@ -88,16 +119,9 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     opened_d = np.where(off, np.busday_offset(opened_d, 0, roll="forward", holidays=hol), opened_d)
     opened_s = _day_seconds(rng, n, 8.0, 18.0)
 
-    # Speed of each office per channel and its year-on-year trend: regional and structure differences.
-    regions = ps.regional_entity_code.to_numpy()
-    _, reg_idx = np.unique(regions, return_inverse=True)
-    reg_speed = rng.lognormal(0.0, 0.12, reg_idx.max() + 1)[reg_idx]
-    speed = reg_speed[:, None] * rng.lognormal(0.0, 0.15, (n_s, n_c))
+    speed, trend = pl["speed"], pl["trend"]
     years = np.array([m.year for m in months])
     y_idx = years - years.min()
-    trend = rng.lognormal(0.0, 0.05, (n_s, y_idx.max() + 1)) * (1 - IMPROVEMENT_PER_YEAR) ** (
-        years.min() - BASE_YEAR + np.arange(y_idx.max() + 1)
-    )[None, :]
     std_c = standard[channel]
     pace = speed[owner, channel] * trend[owner, y_idx[m_idx]]
     # Faster offices also leave fewer contacts waiting for weeks: the tails shrink with the square of the pace.
@@ -116,7 +140,7 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
         _day_seconds(rng, n, 8.0, 18.5),
     )
 
-    ch_first = rng.normal(0.0, 0.05, (n_s, 1)) + rng.normal(0.0, 0.03, (n_s, n_c))
+    ch_first = pl["ch_first"]
     p_first = CLOSED_AT_FIRST + CLOSED_AT_FIRST_GAIN * (years[m_idx] - BASE_YEAR) + ch_first[owner, channel]
     v = rng.random(n)
     closed_first = v < p_first
@@ -152,7 +176,7 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     order = np.lexsort((owner, opened))
     return pd.DataFrame(
         {
-            "contact_id": np.char.add("CC", np.char.zfill(np.arange(1, n + 1).astype(str), 10)),
+            "contact_id": serial_ids("CC", first_id, n, 10),
             "structure_code": ps.structure_code.to_numpy().astype(object)[owner[order]],
             "channel_code": ch_codes.astype(object)[channel[order]],
             "user_type": np.array(USER_TYPES, dtype=object)[user[order]],
@@ -167,11 +191,26 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     )
 
 
+def delivery_chunks(
+    ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator
+) -> Iterator[dict[date, pd.DataFrame]]:
+    """Simulate group of structures by group, each cut into the opening file and one delta file per month.
+
+    Contact ids run on across the groups, so the groups' months concatenated in order stay sorted by id."""
+    pl = plan(ref, scale, opening, last, rng)
+    next_id = 1
+    for owners, stream in zip(pl["chunks"], pl["streams"], strict=True):
+        sim = simulate_chunk(ref, pl, owners, next_id, last, stream)
+        next_id += len(sim)
+        yield cut(sim, opening, last)
+        del sim
+
+
 def deliveries(
     ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator
 ) -> dict[date, pd.DataFrame]:
-    """Simulate, then cut into the opening file and one delta file per month."""
-    return cut(simulate(ref, scale, opening, last, rng), opening, last)
+    """All chunks in memory at once (small scales only; `generate` writes chunk by chunk)."""
+    return concat_chunks(delivery_chunks(ref, scale, opening, last, rng))
 
 
 def cut(sim: pd.DataFrame, opening: date, last: date) -> dict[date, pd.DataFrame]:

@@ -1,11 +1,14 @@
 """Practices: a vectorised simulation of receipts and definitions, cut into monthly delta deliveries.
 
-Every practice is drawn at once (numpy), then each delivery month receives one row per practice that was
-received or changed state in it, exactly as a real production-monitoring export would (LANDING_CONTRACT).
+The practices are drawn with numpy one group of production structures at a time (about 120 M simulated
+practices at scale 1.0 would not fit at once: orchestration.synthetic.chunks), then each delivery month
+receives one row per practice that was received or changed state in it, exactly as a real
+production-monitoring export would (LANDING_CONTRACT).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.synthetic.calendar import month_starts, next_month
+from orchestration.synthetic.chunks import chunk_streams, concat_chunks, serial_ids, structure_chunks
 from orchestration.synthetic.reference import Reference
 
 # Simulation knobs that are not plan figures (the plan's figures come from the seeds).
@@ -53,12 +57,23 @@ def fake_tax_codes(rng: np.random.Generator, n: int) -> np.ndarray:
     return out.view(f"S{len(TAX_PATTERN)}").ravel().astype(f"U{len(TAX_PATTERN)}")
 
 
-def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> PracticeSim:
+@dataclass
+class PracticePlan:
+    """The draws shared by every chunk: calendar, expected counts, structure speeds, chunking."""
+
+    months: list[date]
+    lam: np.ndarray  # months x structures x products
+    speed: np.ndarray
+    pieces_year: np.ndarray
+    chunks: list[np.ndarray]
+    streams: list[np.random.Generator]
+
+
+def plan(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> PracticePlan:
     cat = ref.catalogue
-    ps = ref.production_structures
-    n_s, n_p = len(ps), len(cat)
     sim_first = month_starts(date(opening.year - 2, opening.month, 1), opening)[-SIM_START_MONTHS_BEFORE_OPENING - 1]
     months = month_starts(sim_first, last)
+    n_s, n_p = len(ref.production_structures), len(cat)
 
     # Annual pieces per product at scale 1: the plan's sub-area points split by product share / coefficient.
     points = ref.plan_points.reindex(cat.sub_area_code).to_numpy() * cat.plan_points_share.to_numpy()
@@ -69,25 +84,42 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     mix /= mix.mean(axis=0, keepdims=True)
     # Efficiency per structure: some offices are slower, which spreads backlog and quality scores.
     speed = rng.lognormal(0.0, 0.18, n_s)
-
     lam = np.stack(
         [
             (scale * YEAR_VOLUME.get(m.year, 1.0) * SEASONALITY[m.month - 1] / 12.0)
             * s_w[:, None] * mix * pieces_year[None, :]
             for m in months
         ]
-    )  # months x structures x products
-    counts = rng.poisson(lam).ravel()
+    )
+    chunks = structure_chunks(lam.sum(axis=(0, 2)))
+    return PracticePlan(months, lam, speed, pieces_year, chunks, chunk_streams(rng, len(chunks)))
+
+
+def simulate_chunk(
+    ref: Reference, pl: PracticePlan, owners: np.ndarray, first_id: int, last: date, rng: np.random.Generator
+) -> PracticeSim:
+    """Every practice of the structures `owners`, numbered from `first_id` in order of receipt."""
+    cat = ref.catalogue
+    ps = ref.production_structures
+    n_s = len(ps)
+    n_o, n_p = len(owners), len(cat)
+    months = pl.months
+    pieces_year = pl.pieces_year
+
+    counts = rng.poisson(pl.lam[:, owners, :]).ravel()
     n = int(counts.sum())
     cell = np.repeat(np.arange(counts.size), counts)
-    m_idx, rem = np.divmod(cell, n_s * n_p)
-    owner, product = np.divmod(rem, n_p)
+    m_idx, rem = np.divmod(cell, n_o * n_p)
+    local, product = np.divmod(rem, n_p)
+    owner = owners[local]
+    del cell, rem, local
 
     m_start = np.array(months, dtype="datetime64[D]")
     m_len = (np.array([next_month(m) for m in months], dtype="datetime64[D]") - m_start).astype(int)
     received = m_start[m_idx] + (rng.random(n) * m_len[m_idx]).astype(int)
+    del m_idx
 
-    mean_days = cat.mean_processing_days.to_numpy()[product] * speed[owner]
+    mean_days = cat.mean_processing_days.to_numpy()[product] * pl.speed[owner]
     # Gamma with shape 1.6: most practices close near the mean, a long tail stays open for months.
     duration = np.maximum(0, np.round(rng.gamma(1.6, mean_days / 1.6))).astype(int)
     defined = received + duration
@@ -153,9 +185,8 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
     review = rng.random(n) < np.where(is_rdc, 0.25, 0.01)
 
     order = np.lexsort((owner, received))
-    pid = np.char.add("PR", np.char.zfill(np.arange(1, n + 1).astype(str), 9))
-    sim = PracticeSim(
-        practice_id=pid,
+    return PracticeSim(
+        practice_id=serial_ids("PR", first_id, n, 9),
         owner=owner[order],
         producer=producer[order],
         product=product[order],
@@ -168,12 +199,28 @@ def simulate(ref: Reference, scale: float, opening: date, last: date, rng: np.ra
         review_flag=review[order],
         tax_code=fake_tax_codes(rng, n),
     )
-    return sim
 
 
-def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
-    """Simulate, then cut into the opening file and one delta file per month."""
-    return cut(simulate(ref, scale, opening, last, rng), ref, opening, last)
+def delivery_chunks(
+    ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator
+) -> Iterator[dict[date, pd.DataFrame]]:
+    """Simulate group of structures by group, each cut into the opening file and one delta file per month.
+
+    Practice ids run on across the groups, so the groups' months concatenated in order stay sorted by id."""
+    pl = plan(ref, scale, opening, last, rng)
+    next_id = 1
+    for owners, stream in zip(pl.chunks, pl.streams, strict=True):
+        sim = simulate_chunk(ref, pl, owners, next_id, last, stream)
+        next_id += len(sim.practice_id)
+        yield cut(sim, ref, opening, last)
+        del sim
+
+
+def deliveries(
+    ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator
+) -> dict[date, pd.DataFrame]:
+    """All chunks in memory at once (small scales only; `generate` writes chunk by chunk)."""
+    return concat_chunks(delivery_chunks(ref, scale, opening, last, rng))
 
 
 def cut(sim: PracticeSim, ref: Reference, opening: date, last: date) -> dict[date, pd.DataFrame]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -24,7 +22,8 @@ def _seed_warehouse(path: Path, gen: int = 1) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema if not exists marts; create schema if not exists audit; create schema if not exists raw")
+        for schema in ("marts", "audit", "raw"):
+            con.execute(f"create schema if not exists {schema}")
         con.execute("create or replace table audit.generation as select ?::int as gen", [gen])
         con.execute("create or replace table marts.state as select ?::int as gen, i from range(?) t(i)", [gen, ROWS])
         con.execute("create or replace table raw.rows as select i from range(1000) t(i)")

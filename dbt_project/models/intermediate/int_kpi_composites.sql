@@ -4,6 +4,7 @@
 --   max_of_swapped_weights (two-measure disposals, "70/30 or vice versa" L5853):
 --       max(w1*c1 + w2*c2, w2*c1 + w1*c2), c = A / T, uncapped (the leaf's own cap applies after).
 -- A composite needs every part's actual and target; otherwise it has no achievement (and no score).
+{{ config(tags=['scenario_rescored']) }}
 with parts as (
     select
         v.period_end,

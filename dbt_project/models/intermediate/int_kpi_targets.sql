@@ -5,7 +5,28 @@
 -- sample's manifest, PIRAMIDE_TARGET_SCALE; 1 for real extracts) so that sample scores stay meaningful.
 -- DECISION: a structure without its own target for an intensive KPI (ytd_ratio, stock) takes the national
 -- one; an extensive (ytd_flow) KPI without a structure target has no target there.
-with anchors as (
+-- In a what-if run (var scenario) a target override replaces the seed's annual target of that node, structure
+-- and year (in plan units, so the sample's scale applies to it as to the seed), and its month-end targets follow
+-- the same profile below.
+{{ config(tags=['scenario_rescored']) }}
+with plan_targets as (
+    {%- if scenario_name() is none %}
+    select node_code, structure_code, year, target_value, plan_line
+    from {{ ref('kpi_targets') }}
+    {%- else %}
+    select
+        coalesce(o.node_code, t.node_code) as node_code,
+        coalesce(o.structure_code, t.structure_code) as structure_code,
+        coalesce(o.year, t.year) as year,
+        coalesce(o.value, t.target_value) as target_value,
+        case when o.node_code is null then t.plan_line::varchar else 'scenario {{ scenario_name() }}' end as plan_line
+    from {{ ref('kpi_targets') }} as t
+    full outer join {{ scenario_overrides('target') }} as o
+        on t.node_code = o.node_code and t.structure_code = o.structure_code and t.year = o.year
+    {%- endif %}
+),
+
+anchors as (
     select node_code, 0 as month, 0.0 as share
     from (select distinct node_code from {{ ref('target_profiles') }})
     union all
@@ -70,12 +91,12 @@ structure_targets as (
         coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
             as plan_annual_target,
         coalesce(own.plan_line, nat.plan_line)::varchar as target_plan_line
-    from (select distinct node_code, year from {{ ref('kpi_targets') }}) as t
+    from (select distinct node_code, year from plan_targets) as t
     inner join {{ ref('kpi_nodes') }} as n on t.node_code = n.node_code
     cross join {{ ref('structures') }} as s
-    left join {{ ref('kpi_targets') }} as own
+    left join plan_targets as own
         on t.node_code = own.node_code and t.year = own.year and s.structure_code = own.structure_code
-    left join {{ ref('kpi_targets') }} as nat
+    left join plan_targets as nat
         on t.node_code = nat.node_code and t.year = nat.year and nat.structure_code = 'nazionale'
 )
 

@@ -1,6 +1,7 @@
 -- Actual and month-end target of every non-composite row (leaves, parts, reported KPIs) at every
 -- month-end and structure where the node exists. Project leaves read their own completion (the
 -- milestones extract reports them by leaf code); every other node reads its quantity.
+{{ config(tags=['scenario_rescored']) }}
 select
     g.period_end,
     g.structure_code,

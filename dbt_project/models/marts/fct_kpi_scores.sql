@@ -1,6 +1,7 @@
 -- One row per month-end x structure x KPI (leaves, composites, parts and reported KPIs) with the plan's
 -- scoring rule applied once, through the scoring macros (KPI_SPEC 2). A leaf without an actual keeps its
 -- row with a NULL score (dq_status 'missing_actual'); a leaf that does not apply at a level has no row.
+{{ config(tags=['scenario_rescored']) }}
 with rows_ as (
     select
         period_end, structure_code, kpi_code, node_kind, quantity_code, polarity, cap_high,

@@ -3,6 +3,7 @@
 -- children's coverage over all applicable children, so a missing extract shows all the way up to the VPI.
 -- Leaves and composites come from fct_kpi_scores; the tree is at most five levels deep (VPI -> SP -> area
 -- -> objective -> leaf), so the roll-up is unrolled level by level from the deepest.
+{{ config(tags=['scenario_rescored']) }}
 {%- set max_depth = 4 %}
 with leaves as (
     select

@@ -1,0 +1,26 @@
+"""Closing a month-end: append-only publications (`piramide publish`, `reopen`) and what moved since (`diff`)."""
+
+from orchestration.publication.diff import Diff, diff, diff_rows, print_diff
+from orchestration.publication.publish import (
+    Publication,
+    PublicationError,
+    PublicationRefused,
+    completeness,
+    history,
+    publish,
+    reopen,
+)
+
+__all__ = [
+    "Diff",
+    "Publication",
+    "PublicationError",
+    "PublicationRefused",
+    "completeness",
+    "diff",
+    "diff_rows",
+    "history",
+    "print_diff",
+    "publish",
+    "reopen",
+]
