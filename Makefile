@@ -33,7 +33,7 @@ lint: setup
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
 bench: setup
-	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
 dev: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/warehouse/dagster_home} $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000

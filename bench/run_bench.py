@@ -202,6 +202,10 @@ def main() -> int:
     env.setdefault("PIRAMIDE_MEMORY_LIMIT", "6GB")
     env.setdefault("PIRAMIDE_DUCKDB_THREADS", "2")
     env["DAGSTER_HOME"] = str(work / "dagster_home")
+    # dbt's artefacts (run_results.json, logs) go to the bench folder, not the shared dbt_project/target.
+    dbt_target = work / "dbt_target"
+    env["DBT_TARGET_PATH"] = str(dbt_target)
+    env["DBT_LOG_PATH"] = str(work / "dbt_logs")
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(warehouse.parent, ignore_errors=True)
     shutil.rmtree(held, ignore_errors=True)
@@ -228,7 +232,7 @@ def main() -> int:
     load = Stage("load", load_main.seconds + load_last.seconds, max(load_main.peak_bytes, load_last.peak_bytes),
                  "sum of the two loads above")
     dbt_build = run("dbt build (seeds, models, tests)", [piramide, "dbt", "build"], env)
-    dbt_models_sum = dbt_model_seconds(ROOT / "dbt_project" / "target")
+    dbt_models_sum = dbt_model_seconds(dbt_target)
     pipeline_stages = [load, dbt_build]
     if available("orchestration.quality.__main__"):
         checks = run("checks (orchestration.quality)", [PY, "-m", "orchestration.quality"], env, check=False)
@@ -250,7 +254,7 @@ def main() -> int:
     # 2-3. the figures' models alone, the floor, the peer: same warehouse, same figures.
     models = run("dbt run --select " + " ".join(FIGURE_MODELS),
                  [piramide, "dbt", "run", "--select", *FIGURE_MODELS], env)
-    models_sum = dbt_model_seconds(ROOT / "dbt_project" / "target")
+    models_sum = dbt_model_seconds(dbt_target)
     pipe = pipeline_figures(warehouse)
     floor = run("floor (bench/floor.sql)", [PY, "-c", FLOOR_RUNNER, str(warehouse), str(ROOT / "bench" / "floor.sql"),
                                             env["PIRAMIDE_MEMORY_LIMIT"], env["PIRAMIDE_DUCKDB_THREADS"]], env)

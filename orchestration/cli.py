@@ -103,6 +103,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     rows = sum(t["rows"] for t in res.tables)
     print(f"exported {len(res.tables)} marts tables ({rows:,} rows) to {res.folder} in {res.seconds:.1f} s; "
           f"manifest {res.folder / 'manifest.json'}")
+    for s in res.skipped:
+        print(f"  skipped {s['table']}: {s['error']}")
     return 0
 
 

@@ -15,10 +15,12 @@ from orchestration.defs.dbt_assets import piramide_dbt
 from orchestration.defs.jobs import piramide_job
 from orchestration.defs.project import dbt_executable, dbt_project
 from orchestration.defs.publish_assets import bi_published_copy, month_close
+from orchestration.defs.quality_checks import quality_checks
 from orchestration.defs.raw_assets import load_extracts
 
 defs = dg.Definitions(
     assets=[load_extracts, piramide_dbt, month_close, bi_published_copy],
+    asset_checks=quality_checks,
     jobs=[piramide_job],
     schedules=[monthly_close],
     sensors=[inbox_sensor, record_run_failures],

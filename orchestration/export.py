@@ -29,6 +29,7 @@ class ExportResult:
     folder: Path
     tables: list[dict]
     seconds: float
+    skipped: list[dict]
 
 
 def default_export_dir() -> Path:
@@ -63,12 +64,21 @@ def export_parquet(out: Path | None = None, warehouse: Path | None = None) -> Ex
             "order by 1",
             [EXPORT_SCHEMA, EXPORT_SCHEMA],
         ).fetchall()
-        tables = []
+        tables, skipped = [], []
         for name, comment, kind in relations:
             file = staging / f"{name}.parquet"
             ident = f"{_quote(EXPORT_SCHEMA)}.{_quote(name)}"
             target = str(file).replace("'", "''")
-            con.execute(f"copy (select * from {ident}) to '{target}' (format parquet, compression zstd)")  # noqa: S608
+            try:
+                con.execute(f"copy (select * from {ident}) to '{target}' (format parquet, compression zstd)")  # noqa: S608
+            except duckdb.Error as exc:
+                # A view over a table this warehouse does not have yet (e.g. no publication so far) is reported
+                # in the manifest; a table that cannot be read is a real error.
+                if kind != "view":
+                    raise
+                file.unlink(missing_ok=True)
+                skipped.append({"table": f"{EXPORT_SCHEMA}.{name}", "kind": kind, "error": str(exc).splitlines()[0]})
+                continue
             rows = con.execute(f"select count(*) from {ident}").fetchone()[0]  # noqa: S608
             columns = [
                 {"name": c, "type": t, "description": d}
@@ -91,6 +101,7 @@ def export_parquet(out: Path | None = None, warehouse: Path | None = None) -> Ex
         "duckdb_version": version,
         "format": "parquet (zstd)",
         "tables": tables,
+        "skipped": skipped,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     old = folder.parent / f".{folder.name}.old"
@@ -99,4 +110,4 @@ def export_parquet(out: Path | None = None, warehouse: Path | None = None) -> Ex
         os.replace(folder, old)
     os.replace(staging, folder)
     shutil.rmtree(old, ignore_errors=True)
-    return ExportResult(folder, tables, time.perf_counter() - t0)
+    return ExportResult(folder, tables, time.perf_counter() - t0, skipped)

@@ -92,9 +92,15 @@ def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str 
         if key in steps:
             timings.append((label, steps[key]))
     timings.append(("dagster overhead", max(0.0, wall - sum(steps.values()))))
+    # --- data-quality checks (orchestration/quality) -------------------------------------------------------
+    from orchestration.quality import checks_stage
+
+    dq_lines, dq_ok = checks_stage(s.warehouse, result.run_id, tags, steps, timings)
+    # ---------------------------------------------------------------------------------------------------------
     if not result.success:
         print("\nThe Dagster run FAILED; see the messages above. Timings so far:")
         _print_timings(timings, time.perf_counter() - t_all)
+        print("\n".join(dq_lines))  # data-quality summary: what failed, for the operator and the auditor
         return 1
     t0 = time.perf_counter()
     print()
@@ -113,7 +119,8 @@ def run_pipeline(scale: float, seed: int, regenerate: bool = False, period: str 
         print(f"published copy for BI (open read-only): {pub} ({pub.stat().st_size / 1e6:,.1f} MB)")
     for line in report_lines:  # the report's path comes last, where a user looks for it
         print(line)
-    return 0 if report_ok else 1
+    print("\n".join(dq_lines))  # data-quality summary path and counts: the last lines (issue 4)
+    return 0 if report_ok and dq_ok else 1
 
 
 def _print_timings(timings: list[tuple[str, float]], total: float) -> None:

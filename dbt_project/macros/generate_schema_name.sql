@@ -3,7 +3,7 @@
     A what-if run (var `scenario`) re-scores the models tagged `scenario_rescored` into the `scenario` schema, so
     the baseline marts are never written by it; every other ref keeps resolving to its normal schema. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- if is_rescored_in_scenario(node) -%}scenario
+    {%- if scenario_name() | trim != '' and node is not none and 'scenario_rescored' in (node.tags or []) -%}scenario
     {%- elif custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro %}
 
@@ -11,5 +11,8 @@
     as a suffix (int_kpi_weights__processi30). -#}
 {% macro generate_alias_name(custom_alias_name=none, node=none) -%}
     {%- set base = (custom_alias_name | trim) if custom_alias_name else node.name -%}
-    {%- if is_rescored_in_scenario(node) -%}{{ base }}__{{ scenario_name() }}{%- else -%}{{ base }}{%- endif -%}
+    {%- set scenario = scenario_name() | trim -%}
+    {%- if scenario != '' and node is not none and 'scenario_rescored' in (node.tags or []) -%}
+        {{ base }}__{{ scenario }}
+    {%- else -%}{{ base }}{%- endif -%}
 {%- endmacro %}

@@ -6,19 +6,16 @@ keeps DuckDB to a single writer. The partitioned `month_close` downstream record
 
 # No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
 import os
+import signal
+import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtCliRuntimeError,
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.config import dbt_env, settings
+from orchestration.config import DBT_PROJECT_DIR, ROOT, dbt_env, seeds_dir, settings
 from orchestration.defs.project import dbt_project
 from orchestration.defs.resilience import RETRY_POLICY, probe_writer_lock
 
@@ -46,7 +43,10 @@ class LayerTranslator(DagsterDbtTranslator):
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    # The audit sources (ledger, current deliveries, quarantine) all map to the load's raw/load_ledger asset.
+    dagster_dbt_translator=LayerTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+    ),
     name="piramide_dbt",
     retry_policy=RETRY_POLICY,
     op_tags={"piramide/writer": "warehouse"},
@@ -56,8 +56,36 @@ def piramide_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_env())
     # A lock held elsewhere is transient: raise it here, where the RetryPolicy waits for it.
     probe_writer_lock(settings().warehouse)
+    invocation = dbt.cli(["build"], context=context)
     try:
-        yield from dbt.cli(["build"], context=context).stream()
-    except DagsterDbtCliRuntimeError as exc:
-        # A failed model or test will fail again on retry: stop now, the run-failure sensor records it.
-        raise dg.Failure(description=str(exc)[:4000], allow_retries=False) from exc
+        yield from invocation.stream()
+    except Exception as exc:
+        # Never leave dbt writing behind a failed (or retried) step: it holds the warehouse lock.
+        if invocation.process.poll() is None:
+            invocation.process.send_signal(signal.SIGINT)
+            try:
+                invocation.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                invocation.process.kill()
+                invocation.process.wait()
+        if isinstance(exc, KeyError):
+            # dbt reported a node that the manifest loaded at start-up does not have.
+            stale = stale_manifest_sources()
+            raise dg.Failure(
+                description=f"dbt built {exc} which Dagster's manifest does not know: the manifest is stale "
+                "(newer: " + (", ".join(stale[:5]) or "?") + "); run `make setup` (piramide parse)",
+                allow_retries=False,
+            ) from exc
+        # A failed model or test fails again on retry: stop now, the run-failure sensor records it.
+        raise dg.Failure(description=f"dbt build failed: {str(exc)[:4000]}", allow_retries=False) from exc
+
+
+def stale_manifest_sources() -> list[str]:
+    """Project files newer than the manifest Dagster loaded (the same rule as the Makefile's setup target)."""
+    manifest = Path(dbt_project.manifest_path)
+    if not manifest.exists():
+        return ["(no manifest)"]
+    built = manifest.stat().st_mtime
+    roots = [Path(DBT_PROJECT_DIR) / d for d in ("models", "macros", "tests")] + [seeds_dir()]
+    files = [Path(DBT_PROJECT_DIR) / "dbt_project.yml"] + [p for r in roots if r.is_dir() for p in r.rglob("*")]
+    return sorted(str(p.relative_to(ROOT)) for p in files if p.is_file() and p.stat().st_mtime > built)

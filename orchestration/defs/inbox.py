@@ -111,23 +111,18 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> boo
 
 def _typed_file(con: duckdb.DuckDBPyConnection, table: str, path: Path, fam: Family) -> None:
     """The file as a temp table with the contract's types; a value that does not cast becomes NULL (the
-    loader quarantines that row, so it has no event date either)."""
+    loader quarantines that row, so it has no event date either). Personal columns are never read."""
     reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, header = true, all_varchar = true)"
-    con.execute(f"create or replace temp table _src as select * from {reader}", [str(path)])  # noqa: S608
-    have = {
-        r[0].lstrip("\ufeff"): r[0]
-        for r in con.execute("select column_name from duckdb_columns() where table_name = '_src'").fetchall()
-    }
-    cols = []
-    for c in fam.columns:
-        if c.name not in have or c.personal:
-            continue
-        src = '"' + have[c.name].replace('"', '""') + '"'
-        cols.append(f"try_cast({src} as {c.sql_type}) as {c.name}")
+    header = [d[0] for d in con.execute(f"select * from {reader} limit 0", [str(path)]).description]  # noqa: S608
+    have = {name.lstrip("\ufeff"): name for name in header}
     if fam.month_column and fam.month_column not in have:
         raise ValueError(f"missing column {fam.month_column}")
-    con.execute(f"create or replace temp table {table} as select {', '.join(cols)} from _src")  # noqa: S608
-    con.execute("drop table _src")
+    cols = []
+    for c in fam.columns:
+        if c.name in have and not c.personal:
+            src = '"' + have[c.name].replace('"', '""') + '"'
+            cols.append(f"try_cast({src} as {c.sql_type}) as {c.name}")
+    con.execute(f"create or replace temp table {table} as select {', '.join(cols)} from {reader}", [str(path)])  # noqa: S608
 
 
 def _predict_min_event_month(

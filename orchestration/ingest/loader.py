@@ -92,9 +92,16 @@ def _safe_setting(value: str) -> str:
     return value
 
 
+# Every column name the load statements may name: the contract's columns and the pseudonym columns of raw.
+_CONTRACT_NAMES = frozenset(
+    {c.name for f in FAMILIES.values() for c in f.columns}
+    | {c.name.removesuffix("_tax_code") + "_pseudonym" for f in FAMILIES.values() for c in f.personal_columns}
+)
+
+
 def _ident(name: str) -> str:
-    """An identifier that goes into SQL: only lower-case contract names ever pass."""
-    if not _IDENT_RE.match(name):
+    """An identifier that goes into SQL: only the contract's own (lower-case) column names pass."""
+    if not _IDENT_RE.match(name) or name not in _CONTRACT_NAMES:
         raise ValueError(f"not a contract identifier: {name!r}")
     return name
 
@@ -532,6 +539,8 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = Non
     except OSError:
         checksum = None
 
+    # Also on a connection not made by connect(): CSV row numbers rely on an order-preserving scan.
+    con.execute("set preserve_insertion_order = true")
     con.execute("begin transaction")
     delivery_id = con.execute("select nextval('audit.delivery_seq')").fetchone()[0]
     fam_name: str | None = None

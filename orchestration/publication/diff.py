@@ -63,10 +63,10 @@ class DeliveryChange:
             same = "" if self.published_file == self.file else f" (was {self.published_file})"
             return (f"restated extract {self.file}{same}: delivery {self.published_delivery_id} superseded by "
                     f"{self.delivery_id} (loaded {self.loaded_at}), {_n(self.rows_superseded)} rows superseded, "
-                    f"{_n(self.rows_now)} rows now, earliest event month {self.min_event_month}")
+                    f"{_n(self.rows_now)} rows now, earliest event month {self.min_event_month[:7]}")
         if self.kind == "late":
             return (f"late extract {self.file}: delivery {self.delivery_id} (loaded {self.loaded_at}) was not in "
-                    f"the publication, {_n(self.rows_now)} rows, earliest event month {self.min_event_month}")
+                    f"the publication, {_n(self.rows_now)} rows, earliest event month {self.min_event_month[:7]}")
         return f"extract {self.published_file} (delivery {self.published_delivery_id}) is no longer current"
 
 
@@ -100,6 +100,7 @@ class Diff:
     deliveries: list[DeliveryChange]
     seeds: list[SeedChange]
     code: tuple[str, str] | None
+    version_note: str | None
     integrity_ok: bool
     rows: list[dict]
     unchanged: int
@@ -114,6 +115,8 @@ class Diff:
                 out.append(f"    ... and {len(s.rows) - 20} more")
         if self.code:
             out.append(f"changed code: {self.code[0]} -> {self.code[1]}")
+        elif self.version_note:
+            out.append(self.version_note)
         return out
 
 
@@ -402,14 +405,19 @@ def diff(con: duckdb.DuckDBPyConnection, period: str | date | None, against: int
     deliveries = _delivery_changes(json.loads(pub["deliveries"] or "[]"), store.current_deliveries(con), period_end)
     seeds = _seed_changes(con, pid)
     now_version, now_hash = store.code_version(), store.code_hash()
-    code = None
-    if now_hash != pub["code_hash"] or now_version != pub["code_version"]:
-        code = (f"{pub['code_version']} [{(pub['code_hash'] or '')[:12]}]", f"{now_version} [{now_hash[:12]}]")
+    code, version_note = None, None
+    if now_hash != pub["code_hash"]:
+        code = (f"{pub['code_version']} [models {(pub['code_hash'] or '')[:12]}]",
+                f"{now_version} [models {now_hash[:12]}]")
+    elif now_version != pub["code_version"]:
+        # Another commit, but the dbt models and macros that compute the scores are byte for byte the same.
+        version_note = (f"code version {pub['code_version']} -> {now_version}, scoring code (dbt models, macros) "
+                        "identical: not a cause")
     rows, unchanged = _changed_rows(con, pid, period_end)
     header = {k: pub[k] for k in ("publication_id", "period_end", "version", "published_at", "published_by", "note",
                                   "forced", "reason", "code_version", "seeds_hash", "vpi_score",
                                   "vpi_weight_coverage")}
-    d = Diff(header, period_end, deliveries, seeds, code, store.verify(con, pid), rows, unchanged)
+    d = Diff(header, period_end, deliveries, seeds, code, version_note, store.verify(con, pid), rows, unchanged)
     _attribute(con, rows, d)
     # The nation first, each structure's nodes in tree order (a parent, then its moved children).
     rows.sort(key=lambda r: (r["structure_code"] != NATION, r["structure_code"], r["tree_path"]))
@@ -437,6 +445,10 @@ def _f(v, digits=3) -> str:
     return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.{digits}f}"
 
 
+SHORT = {"actual_value": "actual", "numerator": "num", "denominator": "den", "target_value": "target",
+         "weight_coverage": "coverage"}
+
+
 def print_diff(d: Diff, show_all: bool = False, limit: int = 25) -> None:
     p = d.publication
     print(f"diff {d.period_end:%Y-%m} against publication {p['publication_id']} (version {p['version']}, "
@@ -456,14 +468,15 @@ def print_diff(d: Diff, show_all: bool = False, limit: int = 25) -> None:
     others = [r for r in d.rows if r["structure_code"] != NATION]
     if not show_all:
         others = sorted(others, key=lambda r: -abs(r["delta"] or 0))[:limit]
-    print(f"  {'structure':<18} {'node':<28} {'published':>10} {'today':>10} {'delta':>9}  {'coverage':<13} "
-          f"{'changed':<22} cause")
+    print(f"  {'structure':<22} {'node':<28} {'published':>10} {'today':>10} {'delta':>9}  {'coverage':<11}  "
+          "cause  [what moved]")
     for r in nation + others:
         cov = f"{_f(r['published_weight_coverage'], 2)}->{_f(r['current_weight_coverage'], 2)}"
         delta = "-" if r["delta"] is None else f"{r['delta']:+.3f}"
-        print(f"  {r['structure_code']:<18} {'  ' * min(r['depth'], 4) + r['node_code']:<28} "
-              f"{_f(r['published_score']):>10} {_f(r['current_score']):>10} {delta:>9}  {cov:<13} "
-              f"{','.join(c.removesuffix('_value') for c in r['changed']):<22} {'; '.join(r['causes'])}")
+        moved = ",".join(SHORT.get(c, c) for c in r["changed"])
+        print(f"  {r['structure_code']:<22} {'  ' * min(r['depth'], 4) + r['node_code']:<28} "
+              f"{_f(r['published_score']):>10} {_f(r['current_score']):>10} {delta:>9}  {cov:<11}  "
+              f"{'; '.join(r['causes'])}  [{moved}]")
     hidden = len([r for r in d.rows if r["structure_code"] != NATION]) - len(others)
     if hidden > 0:
-        print(f"  ... {hidden:,} more rows at other structures (--all shows them)")
+        print(f"  ... {hidden:,} more rows at other structures, largest moves shown (--all shows every row)")

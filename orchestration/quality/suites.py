@@ -18,6 +18,8 @@ can never carry a pseudonym or a tax code (the runner also scrubs every sample i
 review; tests/quality checks that the JSON matches this code.
 """
 
+# ruff: noqa: S608 - the queries are composed from contract identifiers, seed codes (quoted by _sql_list) and
+# numbers from expectations/config.yml, never from input; GX substitutes only {batch}.
 from __future__ import annotations
 
 import csv
@@ -46,23 +48,30 @@ RAW_KEYS = ("delivery_id", "_row")
 # A pseudonym is a hex SHA-256 (LANDING_CONTRACT, personal data).
 PSEUDONYM_PATTERN = "[0-9a-f]{64}"
 
-# DuckDB type -> the SQLAlchemy type name GX reports for it through duckdb-engine (STACK_NOTES G4).
-SQLALCHEMY_TYPES = {
-    "VARCHAR": "String",
-    "DATE": "Date",
-    "TIMESTAMP": "DateTime",
-    "BOOLEAN": "Boolean",
-    "BIGINT": "BigInteger",
-    "INTEGER": "Integer",
-    "DOUBLE": "Float",
+# The Dagster asset each mart and plan suite checks (raw suites check raw/<family>). Kept apart from the builders so
+# that the Dagster definitions can list the checks without importing Great Expectations (a slow import).
+MART_SUITES: dict[str, tuple[str, ...]] = {
+    "mart_fct_kpi_scores": ("marts", "fct_kpi_scores"),
+    "mart_fct_value_pyramid": ("marts", "fct_value_pyramid"),
+    "mart_dim_kpi": ("marts", "dim_kpi"),
+    "mart_dim_structure": ("marts", "dim_structure"),
+    "mart_period_status": ("marts", "period_status"),
+}
+PLAN_SUITES: dict[str, tuple[str, ...]] = {
+    "plan_ieep_items": ("reference", "ieep_items"),
+    "plan_ieep_by_region": ("reference", "ieep_items"),
+    "plan_ieep_2020": ("reference", "ieep_items"),
+    "plan_targets": ("reference", "kpi_targets"),
+    "plan_structures": ("reference", "structures"),
+    "plan_standard_costs": ("reference", "kpi_targets"),
 }
 
 
-def _sa_type(duckdb_type: str) -> str:
-    t = duckdb_type.upper()
-    if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
-        return "Numeric"
-    return SQLALCHEMY_TYPES[t]
+def suite_catalog() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(suite, kind, Dagster asset key) of every suite, without building one."""
+    return ([(f"raw_{f}", "raw", ("raw", f)) for f in FAMILIES]
+            + [(n, "mart", k) for n, k in MART_SUITES.items()]
+            + [(n, "plan", k) for n, k in PLAN_SUITES.items()])
 
 
 @functools.cache
@@ -88,10 +97,30 @@ class SuiteDef:
     query: str | None = None  # a query whose rows are the batch (reference CSVs)
     key_columns: tuple[str, ...] = ()
     rules: list[Rule] = field(default_factory=list)
+    family: str | None = None  # raw suites: the batch is the family's current deliveries in scope
+    source: str | None = None  # what a query batch reads, for people (a reference file)
 
     @property
     def asset(self) -> str:
-        return self.table or "/".join(self.asset_key)
+        if self.family:
+            return f"raw.{self.family}"
+        return self.table or self.source or "/".join(self.asset_key)
+
+    def batch_query(self, months: tuple[str, str] | None = None) -> str | None:
+        """The batch of a raw suite: the rows of the family's current deliveries, optionally for a month range.
+
+        A monthly run validates what it loaded, not the whole history again: cost follows the new data.
+        """
+        if not self.family:
+            return self.query
+        scope = ""
+        if months:
+            lo, hi = (f"{m}-01" for m in months)
+            if not all(re.fullmatch(r"\d{4}-\d{2}-01", x) for x in (lo, hi)):
+                raise ValueError(f"not a month range: {months!r}")
+            scope = f" and month between date '{lo}' and date '{hi}'"
+        return (f"select * from raw.{self.family} where delivery_id in (select delivery_id "  # noqa: S608
+                f"from audit.current_deliveries where family = '{self.family}'{scope})")
 
     def gx_suite(self):
         import great_expectations as gx
@@ -121,6 +150,18 @@ def _rows(rid: str, rule: str, severity: str, description: str, query: str) -> R
     """An UnexpectedRowsExpectation: the query returns the offending rows (key columns only)."""
     return _expect("UnexpectedRowsExpectation", rid, rule, severity, description,
                    unexpected_rows_query=" ".join(query.split()))
+
+
+def _types_rule(expected: list[tuple[str, str]], what: str) -> Rule:
+    """Column types as DuckDB reports them (typeof on one row): exact, where SQLAlchemy's reflected names are
+    coarse (a DECIMAL(18,2) and a DECIMAL(10,0) are both Numeric) and unavailable on query batches."""
+    cols = ", ".join(f"typeof({n}) as {n}" for n, _ in expected)
+    values = ", ".join(f"('{n}', '{t.upper()}')" for n, t in expected)
+    listed = ", ".join(f"{n} {t.upper()}" for n, t in expected)
+    return _rows("type.columns", "type", "error", f"Every column of {what} has its contract type ({listed}).",
+                 f"""with t as (select {cols} from {{batch}} limit 1)
+                     select column_name, observed from (unpivot t on columns(*) into name column_name value observed)
+                     where (column_name, observed) not in (values {values})""")
 
 
 def _braces(pattern: str) -> str:
@@ -184,9 +225,7 @@ def raw_suite(fam: Family) -> SuiteDef:
         "ExpectTableColumnsToMatchSet", "schema.columns", "schema", "error",
         f"raw.{t} has exactly the contract's columns (pseudonyms instead of tax codes) and the lineage columns.",
         column_set=names, exact_match=True))
-    for name, typ in cols:
-        rules.append(_expect("ExpectColumnValuesToBeOfType", f"type.{name}", "type", "error",
-                             f"{name} is {typ}.", column=name, type_=_sa_type(typ)))
+    rules.append(_types_rule(cols, f"raw.{t}"))
     required = [(c.name.removesuffix("_tax_code") + "_pseudonym") if c.personal else c.name
                 for c in fam.columns if c.required]
     required += (["key_id"] if fam.personal_columns else []) + ["delivery_id", "delivery_month", "_file", "_row"]
@@ -202,9 +241,12 @@ def raw_suite(fam: Family) -> SuiteDef:
             codes = domain_codes(c.domain, c.levels)
             where = f" at level {'/'.join(c.levels)}" if c.levels else ""
             seed = DOMAINS[c.domain][0]
-            rules.append(_expect("ExpectColumnValuesToBeInSet", f"code_domain.{c.name}", "code_domain", "error",
-                                 f"{c.name} is a code of seeds/{seed}{where} ({len(codes)} codes).",
-                                 column=c.name, value_set=codes))
+            # A semi-join against the list: DuckDB evaluates a long literal IN list far more slowly.
+            rules.append(_rows(
+                f"code_domain.{c.name}", "code_domain", "error",
+                f"{c.name} is a code of seeds/{seed}{where} ({len(codes)} codes).",
+                f"select delivery_id, _row, {c.name} as value from {{batch}} where {c.name} is not null "
+                f"and {c.name} not in (select unnest([{_sql_list(codes)}]))"))
         if c.min is not None or c.max is not None:
             rules.append(_expect("ExpectColumnValuesToBeBetween", f"range.{c.name}", "range", "error",
                                  f"{c.name} lies within [{c.min}, {c.max}].", column=c.name,
@@ -248,7 +290,8 @@ def raw_suite(fam: Family) -> SuiteDef:
                            "Checked for format only; the value is never sampled.",
                            f"select delivery_id, _row from {{batch}} "
                            f"where not regexp_full_match({p}, '{_braces(PSEUDONYM_PATTERN)}')"))
-    text_cols = [n for n, typ in cols if typ == "VARCHAR" and n not in ("_file",)]
+    # Identifiers and free text: code columns are already held to their code lists, which no tax code is in.
+    text_cols = [c.name for c in fam.columns if c.type == "str" and not (c.domain or c.values or c.personal)]
     if text_cols:
         unions = " union all ".join(
             f"select delivery_id, _row, '{n}' as column_name from {{batch}} "
@@ -258,27 +301,29 @@ def raw_suite(fam: Family) -> SuiteDef:
     band = cfg["volume_ratio"].get(t, cfg["volume_ratio"]["default"])
     if band is not None and fam.month_column:
         lo, hi = (float(x) for x in band)
-        skip_opening = "and prev_month > first_month" if fam.stateful else ""
+        skip_opening = "and prev.month > (select min(month) from per_month)" if fam.stateful else ""
+        # Row counts come from the ledger (rows accepted per delivery), so the previous month need not be in scope.
         rules.append(_rows(
             "volume.vs_previous_month", "volume", "warning",
             f"Each month's current delivery has between {lo:g} and {hi:g} times the rows of the previous month's"
             + (" (the opening file is not compared)." if fam.stateful else "."),
             f"""with per_month as (
-                    select d.month, count(*) as rows_delivered
-                    from {{batch}} as r inner join audit.current_deliveries as d on r.delivery_id = d.delivery_id
-                    group by d.month),
-                ordered as (
-                    select month, rows_delivered,
-                        lag(rows_delivered) over (order by month) as previous_rows,
-                        lag(month) over (order by month) as prev_month,
-                        min(month) over () as first_month
-                    from per_month)
-                select month, rows_delivered, previous_rows from ordered
-                where previous_rows is not null and prev_month = month - interval 1 month {skip_opening}
-                    and (rows_delivered < {lo!r} * previous_rows or rows_delivered > {hi!r} * previous_rows)"""))
-    return SuiteDef(
-        name=f"raw_{t}", kind="raw", table=f"raw.{t}", asset_key=("raw", t), key_columns=RAW_KEYS,
+                    select c.month, l.rows_accepted as rows_delivered
+                    from audit.current_deliveries as c
+                    inner join audit.load_ledger as l on c.delivery_id = l.delivery_id
+                    where c.family = '{t}'),
+                in_scope as (select distinct delivery_month as month from {{batch}})
+                select cur.month, cur.rows_delivered, prev.rows_delivered as previous_rows
+                from in_scope as s
+                inner join per_month as cur on cur.month = s.month
+                inner join per_month as prev on prev.month = cur.month - interval 1 month {skip_opening}
+                where cur.rows_delivered < {lo!r} * prev.rows_delivered
+                   or cur.rows_delivered > {hi!r} * prev.rows_delivered"""))
+    suite = SuiteDef(
+        name=f"raw_{t}", kind="raw", asset_key=("raw", t), key_columns=RAW_KEYS, family=t,
         description=f"Extract family {t}: {fam.description}", rules=rules)
+    suite.query = suite.batch_query()
+    return suite
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -298,9 +343,7 @@ def _contract_rules(model: str) -> list[Rule]:
     rules = [_expect("ExpectTableColumnsToMatchSet", "schema.columns", "schema", "error",
                      f"marts.{model} has exactly the columns of its dbt contract.",
                      column_set=[c["name"] for c in cols], exact_match=True)]
-    for c in cols:
-        rules.append(_expect("ExpectColumnValuesToBeOfType", f"type.{c['name']}", "type", "error",
-                             f"{c['name']} is {c['data_type']}.", column=c["name"], type_=_sa_type(c["data_type"])))
+    rules.append(_types_rule([(c["name"], c["data_type"]) for c in cols], f"marts.{model}"))
     for c in cols:
         if any(k.get("type") == "not_null" for k in c.get("constraints", [])):
             rules.append(_expect("ExpectColumnValuesToNotBeNull", f"not_null.{c['name']}", "not_null", "error",
@@ -334,13 +377,13 @@ def mart_suites() -> list[SuiteDef]:
                 "polarity is +1 or -1.", column="polarity", value_set=[1, -1]),
         _rows("referential.kpi_and_structure", "referential", "error",
               "Every row names a node of dim_kpi and a structure of dim_structure.",
-              """select f.period_end, f.structure_code, f.kpi_code from {batch} as f
+              """select f.period_end, f.structure_code, f.kpi_code from (select * from {batch}) as f
                  where f.kpi_code not in (select node_code from marts.dim_kpi)
                     or f.structure_code not in (select structure_code from marts.dim_structure)"""),
         _rows("targets.present_for_scored_leaves", "targets", "error",
               f"Every applicable scored leaf and composite has a target at every month-end of {years} "
               "(the years the plan gives complete targets for, expectations/config.yml).",
-              f"""select f.period_end, f.structure_code, f.kpi_code from {{batch}} as f
+              f"""select f.period_end, f.structure_code, f.kpi_code from (select * from {{batch}}) as f
                   where year(f.period_end) in ({years}) and f.node_kind in ('leaf', 'composite')
                     and f.target_value is null"""),
         _rows("reconciliation.regions_sum_to_national", "reconciliation", "error",
@@ -365,13 +408,14 @@ def mart_suites() -> list[SuiteDef]:
                           > {tol!r} * greatest(1, abs(coalesce(p.denominator, 0)))"""),
     ]
     out.append(SuiteDef("mart_fct_kpi_scores", "mart", "KPI scores at every month-end, structure and KPI.",
-                        ("marts", "fct_kpi_scores"), table="marts.fct_kpi_scores",
+                        MART_SUITES["mart_fct_kpi_scores"], table="marts.fct_kpi_scores",
                         key_columns=("period_end", "structure_code", "kpi_code"), rules=r))
 
     r = _contract_rules("fct_value_pyramid")
     r += [
         _expect("ExpectCompoundColumnsToBeUnique", "key.unique", "key", "error",
-                "One row per month-end, structure and node.", column_list=["period_end", "structure_code", "node_code"]),
+                "One row per month-end, structure and node.",
+                column_list=["period_end", "structure_code", "node_code"]),
         _expect("ExpectColumnValuesToBeBetween", "score_range.score", "score_range", "error",
                 "Every node score lies within [50, 150].", column="score", min_value=50, max_value=150),
         _expect("ExpectColumnValuesToBeBetween", "coverage.weight_coverage", "coverage", "error",
@@ -384,12 +428,12 @@ def mart_suites() -> list[SuiteDef]:
               "The national VPI exists at every month-end that has KPI scores.",
               f"""select distinct s.period_end from marts.fct_kpi_scores as s
                   where s.structure_code in {_national()} and not exists (
-                      select 1 from {{batch}} as p where p.period_end = s.period_end
+                      select 1 from (select * from {{batch}}) as p where p.period_end = s.period_end
                         and p.structure_code = s.structure_code and p.parent_code is null
                         and p.node_kind = 'root')"""),
     ]
     out.append(SuiteDef("mart_fct_value_pyramid", "mart", "The scored tree at every month-end and structure.",
-                        ("marts", "fct_value_pyramid"), table="marts.fct_value_pyramid",
+                        MART_SUITES["mart_fct_value_pyramid"], table="marts.fct_value_pyramid",
                         key_columns=("period_end", "structure_code", "node_code"), rules=r))
 
     r = _contract_rules("dim_kpi")
@@ -413,7 +457,7 @@ def mart_suites() -> list[SuiteDef]:
                   where w.parent_code in (select node_code from {{batch}})
                   group by w.level, w.parent_code having abs(sum(w.weight) - 1) > {tol!r}"""),
     ]
-    out.append(SuiteDef("mart_dim_kpi", "mart", "The node tree of the pyramid.", ("marts", "dim_kpi"),
+    out.append(SuiteDef("mart_dim_kpi", "mart", "The node tree of the pyramid.", MART_SUITES["mart_dim_kpi"],
                         table="marts.dim_kpi", key_columns=("node_code",), rules=r))
 
     r = _contract_rules("dim_structure")
@@ -430,11 +474,11 @@ def mart_suites() -> list[SuiteDef]:
                     or (parent_code is null and level <> 'national')"""),
         _rows("referential.regional_entity", "referential", "error",
               "A production structure's regional entity is a regional structure.",
-              """select s.structure_code from {batch} as s
-                 left join {batch} as r on s.regional_entity_code = r.structure_code
+              """select s.structure_code from (select * from {batch}) as s
+                 left join (select * from {batch}) as r on s.regional_entity_code = r.structure_code
                  where s.level = 'provincial' and (r.level is null or r.level <> 'regional')"""),
     ]
-    out.append(SuiteDef("mart_dim_structure", "mart", "The structure tree.", ("marts", "dim_structure"),
+    out.append(SuiteDef("mart_dim_structure", "mart", "The structure tree.", MART_SUITES["mart_dim_structure"],
                         table="marts.dim_structure", key_columns=("structure_code",), rules=r))
 
     r = _contract_rules("period_status")
@@ -456,7 +500,8 @@ def mart_suites() -> list[SuiteDef]:
                   where year(month) in ({years}) and coalesce(vpi_weight_coverage, 0) < 1 - {tol!r}"""),
     ]
     out.append(SuiteDef("mart_period_status", "mart", "Delivery and coverage status per month.",
-                        ("marts", "period_status"), table="marts.period_status", key_columns=("month",), rules=r))
+                        MART_SUITES["mart_period_status"], table="marts.period_status", key_columns=("month",),
+                        rules=r))
     return out
 
 
@@ -469,6 +514,7 @@ def _csv(name: str, root: Path | None) -> str:
     """read_csv of a reference file: absolute when validating, relative to the repository in the JSON."""
     path = REFERENCE_DIR / name
     shown = path.relative_to(ROOT).as_posix() if root is None else path.as_posix()
+    shown = shown.replace("'", "''")  # a string literal: the repository's path may hold a quote
     return f"read_csv('{shown}', header = true)"
 
 
@@ -487,6 +533,9 @@ def _hierarchy_sql(tol: float, *, within: bool, table: str, value: str, group: s
                select {g_out}item_code, printed, components, diff from sums where {cond}"""
 
 
+B = "(select * from {batch})"  # the batch as a derived table, so that it can take an alias
+
+
 def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
     cfg = config()
     tol = float(cfg["reconciliation_tolerance_eur"])
@@ -496,14 +545,14 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
         _rows("reconciliation.items_sum_to_parent", "reconciliation", "finding",
               f"Each IEEP item equals the signed sum of its sub-items, sections and total included, within "
               f"±{tol:g} EUR (seeds/ieep_items.csv, plan L7951-8005).",
-              _hierarchy_sql(tol, within=False, table="{batch}", value="national_target_2021_eur", group=None)),
+              _hierarchy_sql(tol, within=False, table=B, value="national_target_2021_eur", group=None)),
         _rows("reconciliation.items_rounding", "reconciliation", "finding",
               f"IEEP items whose sub-items sum to within ±{tol:g} EUR but not exactly (the plan's rounding).",
-              _hierarchy_sql(tol, within=True, table="{batch}", value="national_target_2021_eur", group=None)),
+              _hierarchy_sql(tol, within=True, table=B, value="national_target_2021_eur", group=None)),
         _rows("reconciliation.sections_match_targets", "reconciliation", "finding",
               "The IEEP section subtotals equal the national 2021 targets of IEEP.ENTRATE and IEEP.PRESTAZIONI "
               f"(seeds/kpi_targets.csv) within ±{tol:g} EUR.",
-              f"""select i.item_code, i.national_target_2021_eur, t.target_value from {{batch}} as i
+              f"""select i.item_code, i.national_target_2021_eur, t.target_value from (select * from {{batch}}) as i
                   inner join reference.kpi_targets as t
                     on t.year = 2021
                    and t.structure_code in (select structure_code from reference.structures where level = 'national')
@@ -512,7 +561,7 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
                   where i.item_level = 1 and abs(i.national_target_2021_eur - t.target_value) > {tol!r}"""),
     ]
     out.append(SuiteDef("plan_ieep_items", "plan", "The plan's national IEEP table (seeds/ieep_items.csv).",
-                        ("reference", "ieep_items"), table="reference.ieep_items",
+                        PLAN_SUITES["plan_ieep_items"], table="reference.ieep_items",
                         key_columns=("item_code",), rules=r))
 
     q = f"select * from {_csv('ieep_targets_by_region.csv', root)}"
@@ -520,21 +569,21 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
         _rows("reconciliation.items_sum_to_parent", "reconciliation", "finding",
               f"For the nation and each regional entity, each IEEP item equals the signed sum of its sub-items "
               f"within ±{tol:g} EUR (Tabella B, L7949-8305).",
-              _hierarchy_sql(tol, within=False, table="{batch}", value="target_2021_eur", group="structure_code")),
+              _hierarchy_sql(tol, within=False, table=B, value="target_2021_eur", group="structure_code")),
         _rows("reconciliation.items_rounding", "reconciliation", "finding",
               f"Items whose sub-items sum to within ±{tol:g} EUR but not exactly (the plan's rounding).",
-              _hierarchy_sql(tol, within=True, table="{batch}", value="target_2021_eur", group="structure_code")),
+              _hierarchy_sql(tol, within=True, table=B, value="target_2021_eur", group="structure_code")),
         _rows("reconciliation.regions_sum_to_national", "reconciliation", "finding",
               f"Each item's regional targets sum to the national target within ±{tol:g} EUR.",
               f"""select n.item_code, any_value(n.target_2021_eur) as national, sum(r.target_2021_eur) as regions
-                  from {{batch}} as n inner join {{batch}} as r
+                  from (select * from {{batch}}) as n inner join (select * from {{batch}}) as r
                     on r.item_code = n.item_code and r.structure_code <> n.structure_code
                   where n.structure_type = 'national'
                   group by n.item_code having abs(any_value(n.target_2021_eur) - sum(r.target_2021_eur)) > {tol!r}"""),
         _rows("reconciliation.regions_rounding", "reconciliation", "finding",
               f"Items whose regional targets sum to within ±{tol:g} EUR of the national target but not exactly.",
               f"""select n.item_code, any_value(n.target_2021_eur) as national, sum(r.target_2021_eur) as regions
-                  from {{batch}} as n inner join {{batch}} as r
+                  from (select * from {{batch}}) as n inner join (select * from {{batch}}) as r
                     on r.item_code = n.item_code and r.structure_code <> n.structure_code
                   where n.structure_type = 'national'
                   group by n.item_code
@@ -542,7 +591,9 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
     ]
     out.append(SuiteDef("plan_ieep_by_region", "plan",
                         "The plan's IEEP targets by item and regional entity (expectations/reference).",
-                        ("reference", "ieep_items"), query=q, key_columns=("structure_code", "item_code"), rules=r))
+                        PLAN_SUITES["plan_ieep_by_region"], query=q,
+                        source="expectations/reference/ieep_targets_by_region.csv",
+                        key_columns=("structure_code", "item_code"), rules=r))
 
     q = f"select * from {_csv('ieep_results_2020.csv', root)}"
     r = []
@@ -552,16 +603,17 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
             f"reconciliation.{label}_sum_to_parent", "reconciliation", "finding",
             f"Each IEEP 2020 {label} equals the signed sum of its components within ±{tol:g} EUR "
             "(plan L1265-1363).",
-            _hierarchy_sql(tol, within=False, table="{batch}", value=measure, group=None)))
+            _hierarchy_sql(tol, within=False, table=B, value=measure, group=None)))
     out.append(SuiteDef("plan_ieep_2020", "plan", "The plan's IEEP 2020 results table (expectations/reference).",
-                        ("reference", "ieep_items"), query=q, key_columns=("item_code",), rules=r))
+                        PLAN_SUITES["plan_ieep_2020"], query=q,
+                        source="expectations/reference/ieep_results_2020.csv", key_columns=("item_code",), rules=r))
 
     r = [
         _rows("reconciliation.regional_targets_sum_to_national", "reconciliation", "finding",
               f"For additive targets (period basis ytd_flow, amounts not achievements), the regional entities' "
               f"and central producers' targets sum to the national target within ±{tol:g}.",
               f"""with t as (
-                      select t.node_code, t.year, s.level, t.target_value from {{batch}} as t
+                      select t.node_code, t.year, s.level, t.target_value from (select * from {{batch}}) as t
                       inner join reference.structures as s on t.structure_code = s.structure_code
                       inner join reference.kpi_nodes as k on t.node_code = k.node_code
                       where k.period_basis = 'ytd_flow' and k.unit <> 'achievement')
@@ -573,7 +625,7 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
         _rows("reconciliation.regional_targets_rounding", "reconciliation", "finding",
               f"Additive targets whose regional sum is within ±{tol:g} of the national target but not exact.",
               f"""with t as (
-                      select t.node_code, t.year, s.level, t.target_value from {{batch}} as t
+                      select t.node_code, t.year, s.level, t.target_value from (select * from {{batch}}) as t
                       inner join reference.structures as s on t.structure_code = s.structure_code
                       inner join reference.kpi_nodes as k on t.node_code = k.node_code
                       where k.period_basis = 'ytd_flow' and k.unit <> 'achievement')
@@ -584,12 +636,12 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
                      and abs(national - regions) between 1e-9 and {tol!r}"""),
         _rows("targets.no_zero_on_scored_leaf", "targets", "error",
               "No scored leaf has a zero target (KPI_SPEC 2: a configuration error, never a plan finding).",
-              """select t.node_code, t.structure_code, t.year from {batch} as t
+              """select t.node_code, t.structure_code, t.year from (select * from {batch}) as t
                  inner join reference.kpi_nodes as k on t.node_code = k.node_code
                  where k.kind in ('leaf', 'composite') and t.target_value = 0"""),
     ]
     out.append(SuiteDef("plan_targets", "plan", "The plan's targets (seeds/kpi_targets.csv).",
-                        ("reference", "kpi_targets"), table="reference.kpi_targets",
+                        PLAN_SUITES["plan_targets"], table="reference.kpi_targets",
                         key_columns=("node_code", "structure_code", "year"), rules=r))
 
     r = [
@@ -603,7 +655,7 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
                  where parent_code is not null and parent_code not in (select structure_code from {batch})"""),
     ]
     out.append(SuiteDef("plan_structures", "plan", "The plan's structure tree (seeds/structures.csv).",
-                        ("reference", "structures"), table="reference.structures",
+                        PLAN_SUITES["plan_structures"], table="reference.structures",
                         key_columns=("structure_code",), rules=r))
 
     q = f"select * from {_csv('standard_costs_by_cluster.csv', root)}"
@@ -614,7 +666,8 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
             f"plausibility.{cur}_vs_3y", "plausibility", "finding",
             f"{cur} lies within {lo:g}-{hi:g} times its three-year average {avg} (plan L8312-8499).",
             f"""select a.structure_code, a.value_budget_2021 as this_year, b.value_budget_2021 as three_year,
-                    a.seed_line from {{batch}} as a inner join {{batch}} as b on a.structure_code = b.structure_code
+                    a.seed_line from (select * from {{batch}}) as a
+                inner join (select * from {{batch}}) as b on a.structure_code = b.structure_code
                 where a.indicator_code = '{cur}' and b.indicator_code = '{avg}'
                   and (a.value_budget_2021 < {lo!r} * b.value_budget_2021
                        or a.value_budget_2021 > {hi!r} * b.value_budget_2021)"""))
@@ -623,12 +676,15 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
             f"plausibility.{trend}_differs_from_level", "plausibility", "finding",
             f"{trend} (an index) differs from {level} (an amount): equal values suggest a copy error.",
             f"""select a.structure_code, a.value_budget_2021 as trend, b.value_budget_2021 as level, a.seed_line
-                from {{batch}} as a inner join {{batch}} as b on a.structure_code = b.structure_code
+                from (select * from {{batch}}) as a
+                inner join (select * from {{batch}}) as b on a.structure_code = b.structure_code
                 where a.indicator_code = '{trend}' and b.indicator_code = '{level}'
                   and a.value_budget_2021 = b.value_budget_2021"""))
     out.append(SuiteDef("plan_standard_costs", "plan",
                         "The plan's standard-cost annex by regional entity (expectations/reference).",
-                        ("reference", "kpi_targets"), query=q, key_columns=("structure_code",), rules=r))
+                        PLAN_SUITES["plan_standard_costs"], query=q,
+                        source="expectations/reference/standard_costs_by_cluster.csv",
+                        key_columns=("structure_code",), rules=r))
     return out
 
 

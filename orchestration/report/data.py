@@ -107,10 +107,16 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+    return [r[0] for r in _described_columns(con, schema, name)]
+
+
+def _described_columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[tuple[str, str | None]]:
+    """(column, DuckDB comment): the dbt descriptions persisted by persist_docs, shown as the column's help."""
+    return con.execute(
+        "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ? "
+        "order by column_index",
         [schema, name],
-    ).fetchall()]
+    ).fetchall()
 
 
 def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None) -> dt.date:
@@ -284,36 +290,55 @@ def _dq(con, period_end) -> dict:
     return out
 
 
-# audit.dq_results is written by the data-quality checks; these are the columns the report knows how to show,
-# in order, if they are there.
-DQ_RESULT_COLUMNS = ("suite", "expectation", "asset", "partition", "unexpected_count", "severity", "run_id",
-                     "checked_at", "created_at", "timestamp")
+# audit.dq_results is written by the data-quality checks (orchestration/quality, append-only, one run_id per
+# validation run); these are the columns the report shows, in this order, when they are there.
+DQ_RESULT_COLUMNS = ("severity", "suite", "expectation", "asset", "partition", "unexpected_count", "failing_keys",
+                     "description", "checked_at")
 
 
 def _dq_results(con) -> dict:
     cols = _columns(con, "audit", "dq_results")
-    total = con.execute("select count(*) from audit.dq_results").fetchone()[0]
     if "success" in cols:
         failed_filter = "not coalesce(success, false)"
     elif "status" in cols:
         failed_filter = "lower(status) not in ('pass', 'passed', 'ok', 'success', 'succeeded')"
     else:
-        return {"total": total, "failed": None, "columns": [], "rows": []}
+        total = con.execute("select count(*) from audit.dq_results").fetchone()[0]
+        return {"total": total, "failed": None, "columns": [], "rows": [], "run_id": None, "by_severity": []}
+    when = next((c for c in ("checked_at", "created_at", "timestamp") if c in cols), None)
+    # The summary is the latest validation run's, not the history's.
+    run_filter, params, run_id = "true", [], None
+    if "run_id" in cols and when:
+        row = con.execute(f'select run_id from audit.dq_results order by "{when}" desc limit 1').fetchone()  # noqa: S608
+        if row:
+            run_id = row[0]
+            run_filter, params = "run_id = ?", [run_id]
     shown = [c for c in DQ_RESULT_COLUMNS if c in cols] or cols[:6]
     select = ", ".join(f'"{c}"' for c in shown)
-    order = next((f'"{c}" desc' for c in ("checked_at", "created_at", "timestamp", "run_id") if c in cols), "1")
-    failed = con.execute(f"select count(*) from audit.dq_results where {failed_filter}").fetchone()[0]  # noqa: S608
+    order = ", ".join(f'"{c}"' for c in ("severity", "suite", "expectation") if c in cols) or "1"
+    total, failed = con.execute(
+        f"select count(*), count(*) filter (where {failed_filter}) from audit.dq_results where {run_filter}",  # noqa: S608
+        params,
+    ).fetchone()
     rows = con.execute(
-        f"select {select} from audit.dq_results where {failed_filter} order by {order} limit 50"  # noqa: S608
+        f"select {select} from audit.dq_results where {run_filter} and {failed_filter} order by {order} limit 100",  # noqa: S608
+        params,
     ).fetchall()
-    return {"total": total, "failed": failed, "columns": shown, "rows": rows}
+    by_severity = con.execute(
+        f"select severity, count(*) from audit.dq_results where {run_filter} and {failed_filter} "  # noqa: S608
+        "group by severity order by severity",
+        params,
+    ).fetchall() if "severity" in cols else []
+    return {"total": total, "failed": failed, "columns": shown, "rows": rows, "run_id": run_id,
+            "by_severity": by_severity}
 
 
 def _period_status(con, period_end) -> dict:
-    cols = _columns(con, "marts", "period_status")
+    described = _described_columns(con, "marts", "period_status")
+    cols = [c for c, _ in described]
     key = next((c for c in ("period_end", "month", "period") if c in cols), None)
     if key is None:
-        return {"columns": cols, "row": None}
+        return {"columns": cols, "descriptions": dict(described), "row": None}
     if key == "period_end":
         row = con.execute("select * from marts.period_status where period_end = ?", [period_end]).fetchone()
     else:
@@ -322,7 +347,7 @@ def _period_status(con, period_end) -> dict:
             f'select * from marts.period_status where left(cast("{key}" as varchar), 7) = ?',  # noqa: S608
             [period_end.strftime("%Y-%m")],
         ).fetchone()
-    return {"columns": cols, "row": row}
+    return {"columns": cols, "descriptions": dict(described), "row": row}
 
 
 def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:

@@ -86,6 +86,23 @@ def compact(v) -> str:
     return num(v, 0 if a >= 10 else 2)
 
 
+def value(v) -> str:
+    """Any cell of a table the report does not know the layout of (data-quality results, period status)."""
+    if _is_missing(v):
+        return "—"
+    if isinstance(v, bool):
+        return "sì / yes" if v else "no"
+    if isinstance(v, int):
+        return num(v, 0)
+    if isinstance(v, float):
+        return auto(v)
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y %H:%M")
+    if isinstance(v, dt.date):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
 def place_name(name: str | None) -> str:
     """'DCM NAPOLI' -> 'DCM Napoli', "VALLE D'AOSTA" -> "Valle d'Aosta": the plan prints structures in capitals."""
     if not name:

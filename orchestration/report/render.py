@@ -81,7 +81,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt.num, auto=fmt.auto, pct=fmt.pct, colour=fmt.score_colour, tcolour=fmt.text_colour,
-        compact=fmt.compact, title=fmt.place_name,
+        compact=fmt.compact, title=fmt.place_name, value=fmt.value,
         dq=lambda s: DQ_STATUS.get(s or "", s or "—"),
     )
     return env

@@ -248,27 +248,29 @@ def cut(sim: pd.DataFrame, opening: date, last: date) -> dict[date, pd.DataFrame
         ]
     )
     changed = np.where(dm == om, open_end, changed)
+    # One numeric sort by (delivery month, contact): ids are serial in simulation order, so the index order is
+    # the contact_id order (no string sort, no groupby); a contact has at most one row per delivery month.
+    order = np.lexsort((idx, dm))
+    idx, dm, changed = idx[order], dm[order], changed[order]
     resp_known = mr[idx] <= dm
     close_known = mc[idx] <= dm
     status = np.where(close_known, "closed", np.where(resp_known, "answered", "open")).astype(object)
     nat = np.datetime64("NaT")
-    df = pd.DataFrame(
-        {
-            "contact_id": sim.contact_id.to_numpy()[idx],
-            "structure_code": sim.structure_code.to_numpy()[idx],
-            "channel_code": sim.channel_code.to_numpy()[idx],
-            "user_type": sim.user_type.to_numpy()[idx],
-            "opened_at": sim.opened_at.to_numpy()[idx],
-            "first_response_at": np.where(resp_known, sim.first_response_at.to_numpy()[idx], nat),
-            "closed_at": np.where(close_known, sim.closed_at.to_numpy()[idx], nat),
-            "status": status,
-            "changed_on": changed.astype("datetime64[D]"),
-            "requester_tax_code": sim.requester_tax_code.to_numpy()[idx],
-            "_dm": dm,
-        }
-    )
-    out: dict[date, pd.DataFrame] = {}
-    for m, g in df.groupby("_dm", sort=True):
-        month = pd.Timestamp(np.datetime64(int(m), "M")).date()
-        out[month] = g.drop(columns="_dm").sort_values("contact_id", kind="stable").reset_index(drop=True)
-    return out
+    cols = {
+        "contact_id": sim.contact_id.to_numpy()[idx],
+        "structure_code": sim.structure_code.to_numpy()[idx],
+        "channel_code": sim.channel_code.to_numpy()[idx],
+        "user_type": sim.user_type.to_numpy()[idx],
+        "opened_at": sim.opened_at.to_numpy()[idx],
+        "first_response_at": np.where(resp_known, sim.first_response_at.to_numpy()[idx], nat),
+        "closed_at": np.where(close_known, sim.closed_at.to_numpy()[idx], nat),
+        "status": status,
+        "changed_on": changed.astype("datetime64[D]"),
+        "requester_tax_code": sim.requester_tax_code.to_numpy()[idx],
+    }
+    months, starts = np.unique(dm, return_index=True)
+    ends = np.append(starts[1:], len(dm))
+    return {
+        pd.Timestamp(np.datetime64(int(m), "M")).date(): pd.DataFrame({c: a[lo:hi] for c, a in cols.items()})
+        for m, lo, hi in zip(months, starts, ends, strict=True)
+    }

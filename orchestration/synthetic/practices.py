@@ -257,27 +257,29 @@ def cut(sim: PracticeSim, ref: Reference, opening: date, last: date) -> dict[dat
     dmonth = np.concatenate([f[1] for f in frames])
     known = np.concatenate([f[2] for f in frames])
     changed = np.concatenate([f[3] for f in frames]).astype("datetime64[D]")
-    df = pd.DataFrame(
-        {
-            "practice_id": sim.practice_id[idx],
-            "structure_code": ps_codes[sim.owner[idx]],
-            "producing_structure_code": sim.producer[idx],
-            "product_code": cat_codes[sim.product[idx]],
-            "received_on": sim.received[idx],
-            "entitlement_on": sim.entitlement[idx],
-            "defined_on": np.where(known, sim.defined[idx], np.datetime64("NaT")).astype("datetime64[D]"),
-            "outcome": np.where(known, sim.outcome[idx], None),
-            "changed_on": changed,
-            "project_tag": sim.project_tag[idx],
-            "review_flag": sim.review_flag[idx],
-            "applicant_tax_code": sim.tax_code[idx],
-        }
-    )
-    df["_dm"] = dmonth
+    # One numeric sort by (delivery month, practice): ids are serial in simulation order, so the index order is
+    # the practice_id order (no string sort, no groupby); a practice has at most one row per delivery month.
     last_m = np.datetime64(last, "M")
-    out: dict[date, pd.DataFrame] = {}
-    df = df[df._dm <= last_m]
-    for m, g in df.groupby("_dm", sort=True):
-        month = pd.Timestamp(m).date()
-        out[month] = g.drop(columns="_dm").sort_values("practice_id", kind="stable").reset_index(drop=True)
-    return out
+    keep = dmonth <= last_m
+    order = np.lexsort((idx[keep], dmonth[keep]))
+    idx, dmonth, known, changed = idx[keep][order], dmonth[keep][order], known[keep][order], changed[keep][order]
+    cols = {
+        "practice_id": sim.practice_id[idx],
+        "structure_code": ps_codes[sim.owner[idx]],
+        "producing_structure_code": sim.producer[idx],
+        "product_code": cat_codes[sim.product[idx]],
+        "received_on": sim.received[idx],
+        "entitlement_on": sim.entitlement[idx],
+        "defined_on": np.where(known, sim.defined[idx], np.datetime64("NaT")).astype("datetime64[D]"),
+        "outcome": np.where(known, sim.outcome[idx], None),
+        "changed_on": changed,
+        "project_tag": sim.project_tag[idx],
+        "review_flag": sim.review_flag[idx],
+        "applicant_tax_code": sim.tax_code[idx],
+    }
+    months, starts = np.unique(dmonth, return_index=True)
+    ends = np.append(starts[1:], len(dmonth))
+    return {
+        pd.Timestamp(m).date(): pd.DataFrame({c: a[lo:hi] for c, a in cols.items()})
+        for m, lo, hi in zip(months, starts, ends, strict=True)
+    }

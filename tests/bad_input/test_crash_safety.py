@@ -29,7 +29,7 @@ from tests.bad_input.state import consistency_problems, fingerprint, q, reading
 pytestmark = pytest.mark.slow
 
 PIRAMIDE = str(Path(sys.executable).parent / "piramide")
-BIG_ROWS = 300_000
+BIG_ROWS = 100_000
 
 
 def _reuse_parse(sample_build, sample_copy) -> None:
@@ -78,6 +78,13 @@ def _kill_when(proc: subprocess.Popen, seen: callable, delay: float, timeout: fl
     proc.wait(timeout=60)
     proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL, "the process had already finished when it was killed"
+    # `piramide dbt` runs dbt as a child: wait until every process of the group is gone (and its file lock).
+    for _ in range(600):
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
     return lines
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from orchestration.config import DEV_PSEUDONYM_KEY
 from orchestration.ingest import load_file
+from orchestration.ingest.loader import connect
 from tests.bad_input.corpus import KINDS
 from tests.bad_input.state import TAX_RE, reading
 from tests.helpers import practice, write_csv
@@ -63,24 +64,28 @@ def _files_with(folder: Path, pattern) -> list[str]:
 
 
 def test_no_tax_code_in_the_warehouse_its_folder_the_dbt_logs_or_any_message(sample_build, corpus, sample_copy,
-                                                                             tmp_path, monkeypatch, caplog):
+                                                                             monkeypatch, caplog):
     # The inputs do carry tax codes: otherwise this test would prove nothing.
     assert _files_with(sample_build.inbox, TAX_RE.search) and _files_with(corpus["no_header"].parent, TAX_RE.search)
 
     # Every corpus file: a month the sample has not delivered goes into a fresh warehouse of its own (so each
     # keeps its outcome: one after the other they would restate each other), the restatements into the copy.
-    messages, warehouses = [], [sample_build.warehouse, sample_copy.warehouse]
+    messages, fresh = [], []
     with caplog.at_level(logging.DEBUG):
         for kind in KINDS:
             if kind.restates:
-                warehouse = sample_copy.warehouse
+                messages.append(load_file(corpus[kind.name]).message)
             else:
-                warehouse = tmp_path / kind.name / "piramide.duckdb"
-                warehouses.append(warehouse)
-            monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(warehouse))
-            messages.append(load_file(corpus[kind.name]).message)
+                con = connect(Path(":memory:"))  # an empty warehouse of its own, in memory: fast
+                messages.append(load_file(corpus[kind.name], con=con).message)
+                fresh.append((kind.name, con))
     assert not [m for m in messages if TAX_RE.search(m)]
     assert not TAX_RE.search(caplog.text)
+    quarantined = 0
+    for name, con in fresh:
+        quarantined += con.execute("select count(*) from audit.quarantine").fetchone()[0]
+        assert _tables_with(con, "regexp_matches({v}, ?)", [TAX_RE.pattern]) == [], name
+        con.close()
 
     # Files written under the warehouse folder: a report and an export of the marts, where they exist.
     monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(sample_copy.warehouse))
@@ -93,8 +98,7 @@ def test_no_tax_code_in_the_warehouse_its_folder_the_dbt_logs_or_any_message(sam
         build_report(None, sample_copy.warehouse.parent / "reports", sample_copy.warehouse)
         export_parquet(sample_copy.warehouse.parent / "export" / "parquet", sample_copy.warehouse)
 
-    quarantined = 0
-    for warehouse in warehouses:
+    for warehouse in (sample_build.warehouse, sample_copy.warehouse):
         with reading(warehouse) as con:
             quarantined += con.execute("select count(*) from audit.quarantine").fetchone()[0]
             leaks = _tables_with(con, "regexp_matches({v}, ?)", [TAX_RE.pattern])
@@ -102,7 +106,7 @@ def test_no_tax_code_in_the_warehouse_its_folder_the_dbt_logs_or_any_message(sam
         assert _files_with(warehouse.parent, TAX_RE.search) == []
     assert quarantined > 0
     with reading(sample_build.warehouse) as con:
-        schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables")}
+        schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     assert {"raw", "audit", "marts", "audit_test_failures"} <= schemas
 
     dbt_logs = sample_build.warehouse.parent.parent / "dbt_target"

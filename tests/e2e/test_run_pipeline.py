@@ -27,6 +27,12 @@ def test_run_on_a_differently_named_warehouse(tmp_path):
     assert proc.returncode == 0, out[-5000:]
     assert "Stage timings" in out and "generate sample" in out and "dbt build" in out
     assert "PRODUZIONE_LORDA" in out and "VPI" in out
+    # The run ends with the month's HTML report, its path printed, and the dbt docs site beside it.
+    report = wh.parent / "reports" / "report_2021-12.html"
+    assert report.exists() and (wh.parent / "reports" / "report_latest.html").exists()
+    last = proc.stdout.strip().splitlines()[-2:]
+    assert last[0].startswith("report: ") and report.name in last[0] and last[1].startswith("dbt docs: ")
+    assert (wh.parent / "reports" / "dbt_docs" / "static_index.html").exists()
     con = duckdb.connect(str(wh), read_only=True)
     try:
         (vpi,) = con.execute(

@@ -105,6 +105,7 @@ def test_report_in_headless_chromium(browser, sample_report):
     assert all("OBJ_D" in r.get_attribute("data-path").split() for r in visible)
     d1 = next(r for r in visible if r.get_attribute("data-code") == "D.1")
     assert "L" in d1.text and "%" in d1.text  # plan line and deviation are shown
+    browser.execute_script("document.getElementById('node-details').scrollIntoView()")
     browser.save_screenshot(str(_out("report_click_OBJ_D.png")))
 
     # A perspective's panel lists its children; a child row drills further down.

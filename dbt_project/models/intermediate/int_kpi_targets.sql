@@ -10,8 +10,13 @@
 -- the same profile below.
 {{ config(tags=['scenario_rescored']) }}
 with plan_targets as (
-    {%- if scenario_name() is none %}
-    select node_code, structure_code, year, target_value, plan_line
+    {%- if scenario_name() | trim == '' %}
+    select
+        node_code,
+        structure_code,
+        year,
+        target_value,
+        plan_line
     from {{ ref('kpi_targets') }}
     {%- else %}
     select

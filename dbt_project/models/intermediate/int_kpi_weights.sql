@@ -21,7 +21,7 @@ plan_weights as (
     where n.kind not in ('part', 'reported')
 )
 
-{% if scenario_name() is none %}
+{% if scenario_name() | trim == '' %}
 select
     node_code,
     parent_code,
@@ -29,7 +29,16 @@ select
     weight
 from plan_weights
 {% else %}
-, fixed as (
+select
+    node_code,
+    parent_code,
+    level,
+    case
+        when fixed_weight is not null then fixed_weight
+        when fixed_total is null then weight
+        else weight * (1 - fixed_total) / free_total
+    end::double as weight
+from (
     select
         w.node_code,
         w.parent_code,
@@ -41,16 +50,5 @@ from plan_weights
     from plan_weights as w
     left join {{ scenario_overrides('weight') }} as o on w.node_code = o.node_code
     window siblings as (partition by w.parent_code, w.level)
-)
-
-select
-    node_code,
-    parent_code,
-    level,
-    case
-        when fixed_weight is not null then fixed_weight
-        when fixed_total is null then weight
-        else weight * (1 - fixed_total) / free_total
-    end::double as weight
-from fixed
+) as fixed
 {% endif %}

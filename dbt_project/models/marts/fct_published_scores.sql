@@ -2,7 +2,7 @@
 -- frozen fct_kpi_scores rows (leaves, composites, parts, reported KPIs) plus the frozen pyramid nodes above the
 -- leaves (VPI, SP/PG/PI, areas, objectives, perspectives), with the publication's version and time. A view
 -- over the append-only publish schema, so a new publication shows here without a rebuild.
-{{ config(materialized='view', pre_hook="{{ publish_ddl(target.database ~ '.') }}") }}
+{{ config(materialized='view', pre_hook="{{ publish_ddl(this.database ~ '.') }}") }}
 with publications as (
     select
         publication_id,
@@ -12,7 +12,7 @@ with publications as (
         forced,
         note,
         version = max(version) over (partition by period_end) as is_latest_version
-    from {{ target.database }}.publish.publications
+    from {{ this.database }}.publish.publications
     where event = 'publish'
 ),
 
@@ -36,8 +36,8 @@ kpi_rows as (
         s.weight_coverage,
         s.is_complete,
         s.dq_status
-    from {{ target.database }}.publish.published_scores as s
-    left join {{ target.database }}.publish.published_pyramid as y
+    from {{ this.database }}.publish.published_scores as s
+    left join {{ this.database }}.publish.published_pyramid as y
         on
             s.publication_id = y.publication_id
             and s.structure_code = y.structure_code
@@ -64,8 +64,14 @@ tree_rows as (
         y.weight_coverage,
         y.is_complete,
         null::varchar as dq_status
-    from {{ target.database }}.publish.published_pyramid as y
+    from {{ this.database }}.publish.published_pyramid as y
     where y.node_kind not in ('leaf', 'composite')
+),
+
+all_rows as (
+    select * from kpi_rows
+    union all
+    select * from tree_rows
 )
 
 select
@@ -93,5 +99,5 @@ select
     r.is_complete::boolean as is_complete,
     r.dq_status::varchar as dq_status
 from publications as p
-inner join (select * from kpi_rows union all select * from tree_rows) as r
+inner join all_rows as r
     on p.publication_id = r.publication_id

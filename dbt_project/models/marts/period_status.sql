@@ -20,7 +20,7 @@ delivered as (
     select
         month,
         count(distinct family) as families_delivered,
-        string_agg(distinct family, ', ' order by family) as families_delivered_list,
+        list(distinct family order by family) as families,
         sum(rows_accepted) as rows_loaded,
         max(loaded_at) as last_loaded_at
     from current_deliveries
@@ -28,7 +28,8 @@ delivered as (
 ),
 
 all_families as (
-    select count(distinct family) as families_known from current_deliveries
+    select count(distinct family) as families_known, list(distinct family order by family) as families
+    from current_deliveries
 ),
 
 {% for fam in structure_families %}
@@ -77,7 +78,9 @@ select
     m.month = (select min(month) from months) as is_opening_month,
     coalesce(d.families_delivered, 0)::integer as families_delivered,
     a.families_known::integer as families_known,
-    coalesce(d.families_delivered_list, '') as families_delivered_list,
+    array_to_string(coalesce(d.families, []), ', ') as families_delivered_list,
+    array_to_string([f for f in a.families if not list_contains(coalesce(d.families, []), f)], ', ')
+        as families_missing,
     {% for fam in structure_families -%}
     coalesce({{ fam }}_missing.structures_missing, 0)::integer as structures_missing_{{ fam }},
     {% endfor -%}
@@ -96,3 +99,4 @@ left join {{ fam }}_missing on m.month = {{ fam }}_missing.month
 left join quarantined as q on m.month = q.month
 left join rejected as r on m.month = r.month
 left join vpi as v on m.month = v.month
+order by m.month

@@ -1,0 +1,127 @@
+"""The data-quality suites as Dagster asset checks, one per suite (orchestration/quality).
+
+- Extract families (raw/<family>) and marts: blocking. A failed expectation of severity `error` fails the check
+  with severity ERROR, and Dagster does not run the assets downstream (dbt after a raw check, the month close and
+  the BI copy after a mart check). Only `warning` failures: the check fails with severity WARN, shown in the UI,
+  and the run goes on.
+- The plan's own arithmetic (reference/<seed>): never blocking. Its findings (KPI_SPEC §9) pass the check and are
+  listed in its metadata; a failure of severity `error` (a zero target on a scored leaf) fails it with ERROR.
+
+Every check opens the warehouse read-only, closes it before returning (so the next step's writer gets the lock),
+and spools its results under reports/dq/runs/<run_id>/ for the run's checks stage to persist in audit.dq_results.
+Great Expectations is imported inside the check, never by this module: the code server loads it on every reload.
+dbt tests surface as asset checks through dagster-dbt (orchestration/defs/dbt_assets.py).
+"""
+
+# No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
+import json
+
+import dagster as dg
+
+from orchestration.config import settings
+from orchestration.defs.automation import RANGE_END, RANGE_START
+from orchestration.defs.dbt_assets import piramide_dbt
+from orchestration.defs.raw_assets import RAW_KEYS
+from orchestration.quality.suites import suite_catalog
+
+PARTITION = "dagster/partition"  # a single-partition run; a range run carries RANGE_START and RANGE_END
+MAX_LISTED = 20  # failed expectations listed in a check's metadata; the full list is in the summary
+
+
+def _months(context) -> tuple[str, str] | None:
+    tags = context.run.tags
+    lo, hi = tags.get(RANGE_START), tags.get(RANGE_END)
+    if lo and hi:
+        return lo, hi
+    if tags.get(PARTITION):
+        return tags[PARTITION], tags[PARTITION]
+    return None
+
+
+def _table(rows) -> str:
+    lines = ["| severity | expectation | unexpected | observed |", "|---|---|---|---|"]
+    for r in rows[:MAX_LISTED]:
+        observed = (r.observed_value or "").replace("|", "/").replace("\n", " ")[:160]
+        count = "" if r.unexpected_count is None else r.unexpected_count
+        lines.append(f"| {r.severity} | `{r.expectation}` | {count} | {observed} |")
+    if len(rows) > MAX_LISTED:
+        lines.append(f"| | … {len(rows) - MAX_LISTED} more in the data-quality summary | | |")
+    return "\n".join(lines)
+
+
+def run_suite_check(suite_name: str, kind: str, run_id: str, months: tuple[str, str] | None = None,
+                    warehouse=None) -> dg.AssetCheckResult:
+    """Validate one suite read-only, spool its results, and turn them into a check result."""
+    from orchestration.quality import dq_dir, spool
+    from orchestration.quality.runner import validate
+    from orchestration.quality.suites import all_suites
+
+    warehouse = warehouse or settings().warehouse
+    suite = next(s for s in all_suites() if s.name == suite_name)
+    outcome = validate(warehouse, [suite], run_id, months if kind == "raw" else None)[0]
+    spool(warehouse, [outcome], run_id)
+    errors, warnings, findings = outcome.errors, outcome.warnings, outcome.findings
+    passed = not errors and not warnings
+    severity = dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN
+    failed = errors + warnings + findings
+    metadata = {
+        "expectations": dg.MetadataValue.int(len(outcome.rows)),
+        "passed": dg.MetadataValue.int(sum(r.success for r in outcome.rows)),
+        "errors": dg.MetadataValue.int(len(errors)),
+        "warnings": dg.MetadataValue.int(len(warnings)),
+        "findings": dg.MetadataValue.int(len(findings)),
+        "scope": outcome.rows[0].partition or "all" if outcome.rows else "all",
+        "seconds": round(outcome.seconds, 2),
+        "summary": dg.MetadataValue.path(str(dq_dir(warehouse) / "dq_summary_latest.html")),
+    }
+    if failed:
+        metadata["failed_expectations"] = dg.MetadataValue.md(_table(failed))
+        keys = next((r.failing_keys for r in errors + warnings if r.failing_keys), None)
+        if keys:
+            metadata["first_failing_keys"] = dg.MetadataValue.json(json.loads(keys))
+    description = None
+    if errors:
+        description = f"{len(errors)} expectation(s) of severity error failed: " + ", ".join(
+            r.expectation for r in errors[:5])
+    elif warnings:
+        description = f"{len(warnings)} warning(s): " + ", ".join(r.expectation for r in warnings[:5])
+    elif findings:
+        description = f"passed; {len(findings)} finding(s) in the plan's own figures (reported, not failures)"
+    return dg.AssetCheckResult(passed=passed, severity=severity, metadata=metadata, description=description)
+
+
+def _build_check(suite_name: str, kind: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    blocking = kind in ("raw", "mart")
+    what = {
+        "raw": "the landing contract (columns, types, required columns, code lists, ranges, date order and "
+               "windows, keys, pseudonym format, volume against the previous month)",
+        "mart": "the mart's dbt contract and the KPI rules (scores in [50, 150], coverage in [0, 1], targets, "
+                "reconciliations, weights)",
+        "plan": "the plan's own arithmetic; findings are reported, not failures",
+    }[kind]
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=f"dq_{suite_name}",
+        blocking=blocking,
+        description=f"Great Expectations suite {suite_name}: {what}. "
+        + ("Blocking on errors." if blocking else "Never blocking."),
+        op_tags={"piramide/reads": "warehouse"},
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return run_suite_check(suite_name, kind, context.run.run_id, _months(context))
+
+    return _check
+
+
+def _known_keys() -> set[dg.AssetKey]:
+    # A check on an asset the graph does not have would fail the whole code location; a stale manifest (a new
+    # mart not yet parsed) drops that one check instead.
+    return set(RAW_KEYS.values()) | set(piramide_dbt.keys)
+
+
+quality_checks: list[dg.AssetChecksDefinition] = [
+    _build_check(name, kind, dg.AssetKey(list(key)))
+    for name, kind, key in suite_catalog()
+    if dg.AssetKey(list(key)) in _known_keys()
+]

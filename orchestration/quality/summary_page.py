@@ -1,0 +1,195 @@
+"""The auditor's artefact: a one-page data-quality summary per run, self-contained (inline CSS, no script, no
+network), readable offline in any browser and printable. Everything shown was scrubbed of personal-data shapes
+by the runner; the page scrubs again before writing, so a future change cannot leak through it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.quality.runner import SuiteOutcome, scrub
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:24px auto;
+max-width:1180px;
+padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.muted{color:#57606a}.small{font-size:12px}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{border:1px solid #d0d7de;padding:4px 6px;
+text-align:left;vertical-align:top}th{background:#f6f8fa;font-weight:600}td.n{text-align:right;
+font-variant-numeric:tabular-nums}code,.keys{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
+.keys{white-space:pre-wrap;word-break:break-all;max-width:420px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}.card{border:1px solid #d0d7de;border-radius:6px;
+padding:10px 14px;min-width:150px}.card b{display:block;font-size:22px}
+.error{border-left:6px solid #cf222e}.warning{border-left:6px solid #bf8700}.finding{border-left:6px solid #0969da}
+.ok{border-left:6px solid #1a7f37}
+.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;color:#fff}
+.tag.error{background:#cf222e;border:0}.tag.warning{background:#bf8700;border:0}.tag.finding{background:#0969da;border:0}
+.tag.pass{background:#1a7f37}
+details{margin:4px 0}summary{cursor:pointer}
+@media print{details{display:block}summary{list-style:none}}
+"""
+
+
+def _e(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return html.escape(f"{v:,.4g}")
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return html.escape(str(scrub(str(v))))
+
+
+def _keys(text: str | None) -> str:
+    if not text:
+        return "—"
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return _e(text)
+    lines = [", ".join(f"{k}={v}" for k, v in r.items()) if isinstance(r, dict) else str(r) for r in rows]
+    return _e("\n".join(lines))
+
+
+def _issue_table(rows, outcomes_by_suite) -> str:
+    if not rows:
+        return '<p class="muted">None.</p>'
+    out = ["<table><tr><th>suite</th><th>asset</th><th>expectation</th><th>what is expected</th>"
+           "<th>unexpected</th><th>observed</th><th>sample of failing keys</th></tr>"]
+    for r in rows:
+        out.append(
+            f"<tr><td><code>{_e(r.suite)}</code></td><td><code>{_e(r.asset)}</code>"
+            f"{'<br><span class=small>months ' + _e(r.partition) + '</span>' if r.partition else ''}</td>"
+            f"<td><code>{_e(r.expectation)}</code></td><td>{_e(r.description)}</td>"
+            f"<td class=n>{_e(r.unexpected_count)}</td><td>{_e(r.observed_value)}</td>"
+            f'<td class="keys">{_keys(r.failing_keys)}</td></tr>')
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _query(warehouse: Path, sql: str) -> tuple[list[str], list[tuple]] | None:
+    """A small read-only query for context tables; None when the table is not there (a failed build)."""
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        cur = con.execute(sql)
+        return [d[0] for d in cur.description], cur.fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _plain_table(result) -> str:
+    if result is None:
+        return '<p class="muted">Not available in this warehouse.</p>'
+    cols, rows = result
+    if not rows:
+        return '<p class="muted">No rows.</p>'
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td class=n>{_e(v)}</td>" if isinstance(v, int | float) and not isinstance(v, bool)
+                         else f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render(outcomes: list[SuiteOutcome], *, run_id: str, warehouse: Path, months: str | None,
+           freshness: list | None, data_docs: Path | None, out_dir: Path, gx_version: str) -> str:
+    rows = [r for o in outcomes for r in o.rows]
+    errors = [r for r in rows if r.is_error]
+    warnings = [r for r in rows if r.is_warning]
+    findings = [r for r in rows if r.is_finding]
+    passed = sum(1 for r in rows if r.success)
+    verdict = ("error", f"{len(errors)} failed check(s) of severity error: the run stops before these reach a "
+                        "published score.") if errors else \
+              ("ok", "No failed check of severity error: nothing stopped the run.")
+    by_suite = {o.suite: o for o in outcomes}
+    parts = [f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Data-quality summary, run {_e(run_id)}</title><style>{CSS}</style></head><body>
+<h1>Data-quality summary</h1>
+<p class="muted">Run <code>{_e(run_id)}</code> · checked {_e(datetime.now().strftime('%Y-%m-%d %H:%M'))} ·
+warehouse <code>{_e(warehouse.name)}</code> in <code>{_e(warehouse.parent)}</code> · extract months
+{_e(months or 'all current deliveries')} · Great Expectations {_e(gx_version)}</p>
+<div class="card {verdict[0]}">{_e(verdict[1])}</div>
+<div class="cards">
+<div class="card"><b>{len(outcomes)}</b>suites</div>
+<div class="card"><b>{len(rows)}</b>expectations</div>
+<div class="card ok"><b>{passed}</b>passed</div>
+<div class="card error"><b>{len(errors)}</b>failed, error</div>
+<div class="card warning"><b>{len(warnings)}</b>failed, warning</div>
+<div class="card finding"><b>{len(findings)}</b>findings</div>
+</div>
+<p class="small muted"><b>error</b>: the data break the landing contract or a KPI rule; the Dagster check is blocking
+and downstream assets do not run. <b>warning</b>: shown, does not stop the run (volumes, freshness, coverage).
+<b>finding</b>: the plan's own arithmetic does not add up (KPI_SPEC §9); the pipeline follows the plan as printed and
+reports it. Failing keys name rows by lineage (<code>delivery_id</code>, <code>_row</code>: the extract file's row)
+or by business key; personal data are never sampled, and pseudonym columns are checked for format only.</p>
+<h2>Failed, severity error</h2>{_issue_table(errors, by_suite)}
+<h2>Failed, severity warning</h2>{_issue_table(warnings, by_suite)}
+<h2>Findings: the plan's own anomalies</h2>{_issue_table(findings, by_suite)}
+<h2>Suites</h2><table><tr><th>suite</th><th>kind</th><th>asset</th><th>expectations</th><th>passed</th>
+<th>errors</th><th>warnings</th><th>findings</th><th>seconds</th></tr>"""]
+    for o in outcomes:
+        parts.append(
+            f"<tr><td><code>{_e(o.suite)}</code></td><td>{_e(o.kind)}</td><td><code>{_e(o.asset)}</code></td>"
+            f"<td class=n>{len(o.rows)}</td><td class=n>{sum(r.success for r in o.rows)}</td>"
+            f"<td class=n>{len(o.errors)}</td><td class=n>{len(o.warnings)}</td><td class=n>{len(o.findings)}</td>"
+            f"<td class=n>{o.seconds:.1f}</td></tr>")
+    parts.append("</table>")
+    if freshness is not None:
+        parts.append("<h2>Source freshness (dbt configuration)</h2><table><tr><th>source</th><th>status</th>"
+                     "<th>latest delivery</th><th>rule</th></tr>")
+        for f in freshness:
+            tag = {"pass": "pass", "warn": "warning"}.get(f.status, "error")
+            parts.append(f"<tr><td><code>{_e(f.rule.source)}</code></td><td><span class='tag {tag}'>"
+                         f"{_e(f.status)}</span></td><td>{_e(f.message)}</td><td>{_e(f.rule.describe())}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>Months: deliveries, missing structures, quarantine, VPI coverage</h2>")
+    parts.append(_plain_table(_query(warehouse, """
+        select strftime(month, '%Y-%m') as month, families_delivered as families, structures_missing_practices
+            as "missing: practices", structures_missing_contacts as "contacts", structures_missing_staff as "staff",
+            structures_missing_costs as "costs", structures_missing_revenue as "revenue",
+            structures_missing_measures as "measures", rows_loaded, rows_quarantined, files_rejected,
+            round(vpi_weight_coverage, 4) as vpi_coverage
+        from marts.period_status order by month""")))
+    parts.append("<h2>Quarantined rows by family and rule</h2>"
+                 "<p class='small muted'>Counts only: the quarantined values stay in <code>audit.quarantine</code> "
+                 "(personal data hashed).</p>")
+    parts.append(_plain_table(_query(warehouse, """
+        select l.family, q.rule_id as rule, q.column_name as "column", count(*) as violations,
+            count(distinct (q.delivery_id, q.row_number)) as rows
+        from audit.quarantine as q inner join audit.load_ledger as l on q.delivery_id = l.delivery_id
+        group by all order by l.family, rule, "column" """)))
+    parts.append("<h2>Every expectation</h2>")
+    for o in outcomes:
+        status = "error" if o.errors else ("warning" if o.warnings else ("finding" if o.findings else "pass"))
+        parts.append(f"<details><summary><code>{_e(o.suite)}</code> · {len(o.rows)} expectations · "
+                     f"<span class='tag {status}'>{_e(status)}</span></summary><table><tr><th>expectation</th>"
+                     "<th>rule</th><th>severity</th><th>result</th><th>what is expected</th><th>observed</th></tr>")
+        for r in o.rows:
+            res = "pass" if r.success else r.severity
+            parts.append(f"<tr><td><code>{_e(r.expectation)}</code></td><td>{_e(r.rule)}</td>"
+                         f"<td>{_e(r.severity)}</td><td><span class='tag {res}'>{'passed' if r.success else 'failed'}"
+                         f"</span></td><td>{_e(r.description)}</td><td>{_e(r.observed_value)}</td></tr>")
+        parts.append("</table></details>")
+    docs = ""
+    if data_docs is not None and data_docs.exists():
+        rel = Path("data_docs") / data_docs.relative_to(out_dir / "data_docs") if data_docs.is_relative_to(
+            out_dir / "data_docs") else data_docs
+        docs = (f" Great Expectations Data Docs for the same run: <code>{_e(rel.as_posix())}</code> (a secondary "
+                "view: its pages load styles and scripts from the internet).")
+    parts.append(f"""<h2>Where this comes from</h2>
+<p class="small">Every result above is a row of <code>audit.dq_results</code> with <code>run_id =
+'{_e(run_id)}'</code> in the warehouse. The suites are generated from the landing contract, the seeds and the dbt
+contracts (<code>orchestration/quality/suites.py</code>; readable JSON in <code>expectations/</code>).{docs}</p>
+</body></html>""")
+    return scrub("\n".join(parts))

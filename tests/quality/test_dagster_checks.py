@@ -1,0 +1,74 @@
+"""The suites as Dagster asset checks: one per suite, blocking where the data feed a score, and a failed blocking
+check stops what is downstream while its results wait in the spool for the run's checks stage."""
+
+# ruff: noqa: S608 - the SQL breaks a private test copy with constants of this module
+
+# No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
+import dagster as dg
+import pytest
+
+from tests.quality.conftest import MONTH, break_with
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_suite_is_a_check_blocking_where_it_guards_a_score():
+    from orchestration.defs.quality_checks import quality_checks
+    from orchestration.quality.suites import suite_catalog
+
+    specs = {spec.name: spec for c in quality_checks for spec in c.check_specs}
+    assert set(specs) == {f"dq_{name}" for name, _, _ in suite_catalog()}
+    for name, kind, key in suite_catalog():
+        spec = specs[f"dq_{name}"]
+        assert spec.asset_key == dg.AssetKey(list(key))
+        assert spec.blocking == (kind in ("raw", "mart")), name
+
+
+def test_the_checks_are_in_the_job():
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("piramide_job")
+    names = {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
+    assert {"dq_raw_practices", "dq_mart_fct_kpi_scores", "dq_plan_ieep_items"} <= names
+
+
+def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
+    from orchestration.defs.automation import RANGE_END, RANGE_START
+    from orchestration.defs.quality_checks import quality_checks
+    from orchestration.quality import dq_dir, run_checks
+
+    break_with(sample_copy.warehouse,
+               f"update raw.practices set product_code = 'NOT_A_PRODUCT' where delivery_month = date '{MONTH}-01' "
+               "and _row < 4")
+
+    # Stand-ins for the load and for dbt: the check under test is the real one, on the real warehouse.
+    @dg.asset(key=["raw", "practices"])
+    def practices_loaded() -> None:
+        return None
+
+    ran = []
+
+    @dg.asset(deps=[dg.AssetKey(["raw", "practices"])])
+    def staging_practices() -> None:
+        ran.append(True)
+
+    check = next(c for c in quality_checks if any(s.name == "dq_raw_practices" for s in c.check_specs))
+    result = dg.materialize([practices_loaded, staging_practices, check], raise_on_error=False,
+                            tags={RANGE_START: MONTH, RANGE_END: MONTH})
+
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 1
+    ev = evaluations[0]
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+    assert ev.metadata["errors"].value == 1
+    assert not ran, "the downstream asset ran after a failed blocking check"
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["staging_practices"]) not in materialized
+
+    # The check's results are spooled, and the run's checks stage takes them instead of validating again.
+    spooled = dq_dir(sample_copy.warehouse) / "runs" / result.run_id / "raw_practices.json"
+    assert spooled.exists()
+    res = run_checks(sample_copy.warehouse, result.run_id, (MONTH, MONTH), suites=["raw_practices"],
+                     data_docs=False)
+    assert res["validated_in_run"] == ["raw_practices"] and res["errors"] == 1 and not res["ok"]
+    assert not spooled.exists()
