@@ -18,10 +18,22 @@ D = pd.Timestamp("2021-12-31")
 PRACTICE_COLS = ["practice_id", "product_code", "received_on", "entitlement_on", "defined_on", "outcome", "changed_on"]
 
 
+def read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    """pandas.read_parquet needs pyarrow, which the project does not install: DuckDB is only the file reader
+    here (Parquet -> pandas DataFrame), every computation below is pandas."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except ImportError:
+        import duckdb
+
+        rel = duckdb.read_parquet(str(path))
+        return (rel.select(*columns) if columns else rel).df()
+
+
 def read_family(inbox: Path, family: str, columns: list[str] | None = None) -> pd.DataFrame:
     frames = []
     for path in sorted(inbox.glob(f"{family}_*.parquet")):
-        df = pd.read_parquet(path, columns=columns)
+        df = read_parquet(path, columns)
         df["delivery_month"] = path.stem.split("_")[-1]
         df["_row"] = range(1, len(df) + 1)
         frames.append(df)

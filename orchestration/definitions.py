@@ -15,7 +15,7 @@ from orchestration.defs.dbt_assets import piramide_dbt
 from orchestration.defs.jobs import piramide_job
 from orchestration.defs.project import dbt_executable, dbt_project
 from orchestration.defs.publish_assets import bi_published_copy, month_close
-from orchestration.defs.quality_checks import quality_checks
+from orchestration.defs.quality_checks import quality_checks, quality_sensors
 from orchestration.defs.raw_assets import load_extracts
 
 defs = dg.Definitions(
@@ -23,7 +23,7 @@ defs = dg.Definitions(
     asset_checks=quality_checks,
     jobs=[piramide_job],
     schedules=[monthly_close],
-    sensors=[inbox_sensor, record_run_failures],
+    sensors=[inbox_sensor, record_run_failures, *quality_sensors],
     resources={
         "dbt": DbtCliResource(
             project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), dbt_executable=dbt_executable()

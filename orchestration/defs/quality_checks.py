@@ -8,7 +8,10 @@
   listed in its metadata; a failure of severity `error` (a zero target on a scored leaf) fails it with ERROR.
 
 Every check opens the warehouse read-only, closes it before returning (so the next step's writer gets the lock),
-and spools its results under reports/dq/runs/<run_id>/ for the run's checks stage to persist in audit.dq_results.
+and spools its results under reports/dq/runs/<run_id>/: a check cannot write the warehouse. `piramide run`
+persists them right after its run (orchestration.quality.checks_stage); for the runs the schedule and the sensors
+start, the sensor `data_quality_results` does it once the run has finished, green or failed, and writes the run's
+summary page.
 Great Expectations is imported inside the check, never by this module: the code server loads it on every reload.
 dbt tests surface as asset checks through dagster-dbt (orchestration/defs/dbt_assets.py).
 """
@@ -21,6 +24,7 @@ import dagster as dg
 from orchestration.config import settings
 from orchestration.defs.automation import RANGE_END, RANGE_START
 from orchestration.defs.dbt_assets import piramide_dbt
+from orchestration.defs.jobs import JOB_NAME
 from orchestration.defs.raw_assets import RAW_KEYS
 from orchestration.quality.suites import suite_catalog
 
@@ -28,8 +32,7 @@ PARTITION = "dagster/partition"  # a single-partition run; a range run carries R
 MAX_LISTED = 20  # failed expectations listed in a check's metadata; the full list is in the summary
 
 
-def _months(context) -> tuple[str, str] | None:
-    tags = context.run.tags
+def _months_of(tags) -> tuple[str, str] | None:
     lo, hi = tags.get(RANGE_START), tags.get(RANGE_END)
     if lo and hi:
         return lo, hi
@@ -54,10 +57,10 @@ def run_suite_check(suite_name: str, kind: str, run_id: str, months: tuple[str, 
     """Validate one suite read-only, spool its results, and turn them into a check result."""
     from orchestration.quality import dq_dir, spool
     from orchestration.quality.runner import validate
-    from orchestration.quality.suites import all_suites
+    from orchestration.quality.suites import suite_index
 
     warehouse = warehouse or settings().warehouse
-    suite = next(s for s in all_suites() if s.name == suite_name)
+    suite = suite_index()[suite_name]
     outcome = validate(warehouse, [suite], run_id, months if kind == "raw" else None)[0]
     spool(warehouse, [outcome], run_id)
     errors, warnings, findings = outcome.errors, outcome.warnings, outcome.findings
@@ -109,7 +112,7 @@ def _build_check(suite_name: str, kind: str, asset_key: dg.AssetKey) -> dg.Asset
         op_tags={"piramide/reads": "warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return run_suite_check(suite_name, kind, context.run.run_id, _months(context))
+        return run_suite_check(suite_name, kind, context.run.run_id, _months_of(context.run.tags))
 
     return _check
 
@@ -125,3 +128,63 @@ quality_checks: list[dg.AssetChecksDefinition] = [
     for name, kind, key in suite_catalog()
     if dg.AssetKey(list(key)) in _known_keys()
 ]
+
+
+# ------------------------------------------------------------------------------ persisting a finished run's results
+
+ACTIVE = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+          dg.DagsterRunStatus.STARTED)
+
+
+def persist_finished_runs(instance: dg.DagsterInstance, log) -> list[str]:
+    """run_checks for every spooled run that has finished; returns the summary lines written.
+
+    The spool directory is the to-do list: run_checks removes it once the rows are in audit.dq_results, so a run
+    `piramide run` already persisted is never written twice.
+    """
+    import duckdb
+
+    from orchestration.defs.resilience import is_transient
+    from orchestration.quality import SPOOL, dq_dir, run_checks, summary_line
+
+    warehouse = settings().warehouse
+    root = dq_dir(warehouse) / SPOOL
+    if not root.is_dir():
+        return []
+    lines = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        run = instance.get_run_by_id(d.name)
+        if run is not None and not run.is_finished:
+            continue
+        try:
+            # Only what the run checked: a suite the run did not reach is listed as not run, and validating it
+            # here would take the import of Great Expectations and minutes of SQL inside a sensor tick.
+            res = run_checks(warehouse, d.name, _months_of(run.tags) if run is not None else None,
+                             validate_missing=False)
+        except duckdb.Error as exc:
+            if is_transient(exc):
+                log.info(f"warehouse busy; results of run {d.name} wait for the next tick")
+                break
+            raise
+        lines.append(summary_line(res))
+        log.info(lines[-1])
+    return lines
+
+
+@dg.sensor(
+    name="data_quality_results",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="After a run of the job has finished (green or failed), appends its data-quality results (spooled "
+    "by the asset checks, which open the warehouse read-only) to audit.dq_results and writes the run's summary "
+    "page, reports/dq/dq_summary_<run>.html. Waits while a run is active: one writer at a time.",
+)
+def data_quality_results(context: dg.SensorEvaluationContext):
+    active = context.instance.get_runs(filters=dg.RunsFilter(job_name=JOB_NAME, statuses=list(ACTIVE)), limit=1)
+    if active:
+        return dg.SkipReason(f"run {active[0].run_id} is in progress; one writer at a time")
+    lines = persist_finished_runs(context.instance, context.log)
+    return dg.SkipReason("; ".join(lines) if lines else "no finished run with unpersisted results")
+
+
+quality_sensors = [data_quality_results]

@@ -1,6 +1,6 @@
 """Closing a month-end: append-only publications (`piramide publish`, `reopen`) and what moved since (`diff`)."""
 
-from orchestration.publication.diff import Diff, diff, diff_rows, print_diff
+from orchestration.publication.diff import Diff, diff, diff_rows, latest_publication, print_diff
 from orchestration.publication.publish import (
     Publication,
     PublicationError,
@@ -20,6 +20,7 @@ __all__ = [
     "diff",
     "diff_rows",
     "history",
+    "latest_publication",
     "print_diff",
     "publish",
     "reopen",

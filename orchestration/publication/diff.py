@@ -42,7 +42,7 @@ COMPARED = ("score", "weight_coverage", "weight", "actual_value", "numerator", "
 
 @dataclass(frozen=True)
 class DeliveryChange:
-    kind: str  # restated | late | withdrawn
+    kind: str  # restated | late | later | withdrawn
     family: str
     month: str
     file: str
@@ -64,9 +64,9 @@ class DeliveryChange:
             return (f"restated extract {self.file}{same}: delivery {self.published_delivery_id} superseded by "
                     f"{self.delivery_id} (loaded {self.loaded_at}), {_n(self.rows_superseded)} rows superseded, "
                     f"{_n(self.rows_now)} rows now, earliest event month {self.min_event_month[:7]}")
-        if self.kind == "late":
-            return (f"late extract {self.file}: delivery {self.delivery_id} (loaded {self.loaded_at}) was not in "
-                    f"the publication, {_n(self.rows_now)} rows, earliest event month {self.min_event_month[:7]}")
+        if self.kind in ("late", "later"):
+            return (f"{self.kind} extract {self.file}: delivery {self.delivery_id} (loaded {self.loaded_at}) was not "
+                    f"in the publication, {_n(self.rows_now)} rows, earliest event month {self.min_event_month[:7]}")
         return f"extract {self.published_file} (delivery {self.published_delivery_id}) is no longer current"
 
 
@@ -107,7 +107,12 @@ class Diff:
 
     @property
     def causes(self) -> list[str]:
-        out = [d.describe() for d in self.deliveries]
+        out = [d.describe() for d in self.deliveries if d.kind != "later"]
+        later = [d for d in self.deliveries if d.kind == "later"]
+        if later:
+            # The normal deliveries of the following months: named only where nothing else explains a move.
+            out.append(f"{len(later)} later extract(s) (months after {self.period_end:%Y-%m}) with events on or "
+                       "before it: named below only where nothing else explains a move")
         for s in self.seeds:
             out.append(s.describe())
             out.extend(f"    {r}" for r in s.rows[:20])
@@ -170,7 +175,8 @@ def _delivery_changes(published: list[dict], current: list[dict], period_end: da
         if old and new:
             kind = "restated"
         elif new:
-            kind = "late"
+            # A month after the period delivered since: the normal flow, a cause only for what nothing else explains.
+            kind = "late" if new["month"] <= month_start else "later"
         else:
             kind = "withdrawn"
         out.append(DeliveryChange(
@@ -378,8 +384,9 @@ def _attribute(con: duckdb.DuckDBPyConnection, rows: list[dict], d: Diff) -> Non
                                                 "disappeared"))
         if data_moved and not inherited:
             fams = None if lineage is None else lineage.get(node, set())
-            hits = [x.label for x in d.deliveries if fams is None or x.family in fams]
-            causes += hits or [s.label for s in other_seeds] or code
+            feeding = [x for x in d.deliveries if fams is None or x.family in fams]
+            hits = [x.label for x in feeding if x.kind != "later"] or [s.label for s in other_seeds] or code
+            causes += hits or [x.label for x in feeding]
         if "weight" in changed:
             hits = [s.label for s in weight_seed.values() if seed_touches(s, node)]
             causes += hits or code
@@ -422,6 +429,19 @@ def diff(con: duckdb.DuckDBPyConnection, period: str | date | None, against: int
     # The nation first, each structure's nodes in tree order (a parent, then its moved children).
     rows.sort(key=lambda r: (r["structure_code"] != NATION, r["structure_code"], r["tree_path"]))
     return d
+
+
+def latest_publication(con: duckdb.DuckDBPyConnection, period: str | date) -> dict | None:
+    """The latest publication of a month-end (publication_id, version, published_at, ...), or None.
+
+    For the HTML report: render the diff section only when this is not None. Read-only.
+    """
+    try:
+        pub = resolve_publication(con, parse_period(period), None)
+    except PublicationError:
+        return None
+    return {k: pub[k] for k in ("publication_id", "period_end", "version", "published_at", "published_by", "note",
+                                "forced", "reason", "code_version", "vpi_score", "vpi_weight_coverage")}
 
 
 def diff_rows(con: duckdb.DuckDBPyConnection, period: str | date | None, against: int | None = None) -> list[dict]:

@@ -220,6 +220,8 @@ def publish(
     own = con is None
     con = con or connect()
     try:
+        if not store.relation_exists(con, "marts", "fct_value_pyramid"):
+            raise PublicationError("the warehouse has no marts yet: run the pipeline (piramide run) first")
         n = con.execute("select count(*) from marts.fct_kpi_scores where period_end = ?", [period_end]).fetchone()[0]
         if n == 0:
             raise PublicationError(f"no scores for {period_end} in marts.fct_kpi_scores: nothing to publish")

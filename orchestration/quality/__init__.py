@@ -86,14 +86,15 @@ def freshness_outcome(warehouse: Path, run_id: str):
 
 
 def run_checks(warehouse_path: Path | str, run_id: str, months: tuple[str, str] | None = None, *,
-               suites: list[str] | None = None, data_docs: bool = True) -> dict:
+               suites: list[str] | None = None, data_docs: bool = True, validate_missing: bool = True) -> dict:
     """Validate, persist and report one run's data quality; returns the counts and the summary's path.
 
     Never raises on failed expectations: failures are results. The warehouse is opened read-only to validate,
     read-write once to append audit.dq_results, and every connection is closed before returning, so dbt or the
-    loader can take the write lock right after.
+    loader can take the write lock right after. With `validate_missing=False` only what the run's checks
+    validated is recorded, and the suites the run did not reach are listed as not run.
     """
-    import great_expectations as gx
+    from importlib.metadata import version
 
     from orchestration.quality import data_docs as docs
     from orchestration.quality.runner import partition_label, persist, validate
@@ -105,31 +106,36 @@ def run_checks(warehouse_path: Path | str, run_id: str, months: tuple[str, str] 
     defs = [d for d in all_suites() if suites is None or d.name in suites]
     spooled = _spooled(warehouse, run_id)
     todo = [d for d in defs if d.name not in spooled]
-    fresh = validate(warehouse, todo, run_id, months) if todo else []
+    not_run = [] if validate_missing else [d.name for d in todo]
+    fresh = validate(warehouse, todo, run_id, months) if todo and validate_missing else []
     by_name = {**spooled, **{o.suite: o for o in fresh}}
     outcomes = [by_name[d.name] for d in defs if d.name in by_name]
     fresh_outcome, fresh_results = freshness_outcome(warehouse, run_id) if suites is None else (None, None)
     if fresh_outcome is not None:
         outcomes.append(fresh_outcome)
     written = persist(warehouse, outcomes)
+    # The results are in the warehouse: the spool has done its job (a retry must not append them twice).
+    shutil.rmtree(dq_dir(warehouse) / SPOOL / _safe(run_id), ignore_errors=True)
 
     out_dir = dq_dir(warehouse)
     out_dir.mkdir(parents=True, exist_ok=True)
-    site = None
-    if data_docs:
-        try:
-            site = docs.build(outcomes, defs, run_id, out_dir / "data_docs")
-        except Exception:  # noqa: BLE001 - the secondary view must never cost the auditor's summary
-            log.warning("GX Data Docs could not be built for run %s", run_id, exc_info=True)
+    site_index = out_dir / "data_docs" / "index.html"
     page = render(outcomes, run_id=run_id, warehouse=warehouse, months=partition_label(months),
-                  freshness=fresh_results, data_docs=site, out_dir=out_dir, gx_version=gx.__version__)
+                  freshness=fresh_results, data_docs=site_index if data_docs else None, out_dir=out_dir,
+                  gx_version=version("great_expectations"), not_run=not_run)
     summary = out_dir / f"dq_summary_{_safe(run_id)}.html"
     summary.write_text(page, encoding="utf-8")
     latest = out_dir / "dq_summary_latest.html"
     tmp = out_dir / ".dq_summary_latest.html.tmp"
     shutil.copyfile(summary, tmp)
     tmp.replace(latest)
-    shutil.rmtree(out_dir / SPOOL / _safe(run_id), ignore_errors=True)
+    site = None
+    if data_docs:
+        # Last: the secondary view must never cost the audit trail or the auditor's page.
+        try:
+            site = docs.build(outcomes, defs, run_id, out_dir / "data_docs")
+        except Exception:  # noqa: BLE001
+            log.warning("GX Data Docs could not be built for run %s", run_id, exc_info=True)
 
     rows = [r for o in outcomes for r in o.rows]
     errors = sum(r.is_error for r in rows)
@@ -145,6 +151,7 @@ def run_checks(warehouse_path: Path | str, run_id: str, months: tuple[str, str] 
         "findings": sum(r.is_finding for r in rows),
         "rows_written": written,
         "validated_in_run": sorted(spooled),
+        "not_run": not_run,
         "summary_path": str(summary),
         "latest_path": str(latest),
         "data_docs_path": str(site) if site else None,
@@ -184,4 +191,4 @@ def checks_stage(warehouse: Path, run_id: str, run_tags: dict, step_seconds: dic
     return lines, result["ok"]
 
 
-__all__ = ["checks_stage", "dq_dir", "run_checks", "spool", "summary_line"]
+__all__ = ["SPOOL", "checks_stage", "dq_dir", "run_checks", "spool", "summary_line"]

@@ -8,14 +8,11 @@ offline artefact; the one-page summary is.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 
 from orchestration.quality.gx_duckdb import new_context
 from orchestration.quality.runner import SuiteOutcome
 from orchestration.quality.suites import SuiteDef
-
-log = logging.getLogger(__name__)
 
 
 def build(outcomes: list[SuiteOutcome], suite_defs: list[SuiteDef], run_id: str, site_dir: Path) -> Path | None:

@@ -10,7 +10,6 @@ pseudonym shapes, so no artefact of a run can carry personal data.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,8 +23,6 @@ import duckdb
 from orchestration.contract.families import TAX_CODE_PATTERN
 from orchestration.quality.gx_duckdb import new_context, open_warehouse
 from orchestration.quality.suites import SuiteDef, config
-
-log = logging.getLogger(__name__)
 
 _PRIVATE = (re.compile(TAX_CODE_PATTERN), re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"))
 REDACTED = "<redacted>"
@@ -172,7 +169,7 @@ def _observed(exp_type: str, column: str | None, res: dict, unexpected: int | No
         parts = [f"{k}: {', '.join(map(str, v))}" for k, v in sorted(mism.items()) if v]
         return "; ".join(parts) or "columns match"
     if exp_type == ROWS_EXPECTATION:
-        return f"{unexpected} unexpected rows" if unexpected is not None else None
+        return None  # the count is unexpected_count; the rows themselves are the failing keys
     obs = res.get("observed_value")
     if unexpected is not None and total is not None:
         text = f"{unexpected:,} of {total:,} rows"

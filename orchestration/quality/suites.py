@@ -692,6 +692,12 @@ def all_suites(root: Path | None = ROOT) -> list[SuiteDef]:
     return [raw_suite(f) for f in FAMILIES.values()] + mart_suites() + plan_suites(root)
 
 
+@functools.cache
+def suite_index() -> dict[str, SuiteDef]:
+    """Every suite by name, built once per process (each Dagster check needs one; building all takes a while)."""
+    return {s.name: s for s in all_suites()}
+
+
 def suite_json(s: SuiteDef) -> dict:
     """The suite as GX serialises it, minus the random ids, so the file only changes when a rule does."""
     d = s.gx_suite().to_json_dict()

@@ -23,7 +23,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{border:1px solid #d0d7de;padding:4px 6px;
 text-align:left;vertical-align:top}th{background:#f6f8fa;font-weight:600}td.n{text-align:right;
 font-variant-numeric:tabular-nums}code,.keys{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
-.keys{white-space:pre-wrap;word-break:break-all;max-width:420px}
+.keys{white-space:nowrap}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}.card{border:1px solid #d0d7de;border-radius:6px;
 padding:10px 14px;min-width:150px}.card b{display:block;font-size:22px}
 .error{border-left:6px solid #cf222e}.warning{border-left:6px solid #bf8700}.finding{border-left:6px solid #0969da}
@@ -31,6 +31,8 @@ padding:10px 14px;min-width:150px}.card b{display:block;font-size:22px}
 .tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;color:#fff}
 .tag.error{background:#cf222e;border:0}.tag.warning{background:#bf8700;border:0}.tag.finding{background:#0969da;border:0}
 .tag.pass{background:#1a7f37}
+table.inner{width:auto;margin:2px 0 4px}table.inner th,table.inner td{padding:1px 6px;font-size:12px}
+tr.sub>td{border-top:0;background:#fbfcfd}
 details{margin:4px 0}summary{cursor:pointer}
 @media print{details{display:block}summary{list-style:none}}
 """
@@ -46,29 +48,45 @@ def _e(v) -> str:
     return html.escape(str(scrub(str(v))))
 
 
-def _keys(text: str | None) -> str:
+def _fmt_key(v) -> str:
+    if isinstance(v, float):
+        return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.2f}"
+    return str(v)
+
+
+def _keys_table(text: str | None) -> str:
+    """The failing keys as a small table (they are key columns only, or the plan's figures)."""
     if not text:
-        return "—"
+        return ""
     try:
         rows = json.loads(text)
     except ValueError:
-        return _e(text)
-    lines = [", ".join(f"{k}={v}" for k, v in r.items()) if isinstance(r, dict) else str(r) for r in rows]
-    return _e("\n".join(lines))
+        return f'<span class="keys">{_e(text)}</span>'
+    rows = [r for r in rows if isinstance(r, dict)]
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td class=keys>{_e(_fmt_key(r.get(c, '')))}</td>" for c in cols) + "</tr>"
+                   for r in rows)
+    return f'<table class="inner"><tr>{head}</tr>{body}</table>'
 
 
 def _issue_table(rows, outcomes_by_suite) -> str:
     if not rows:
         return '<p class="muted">None.</p>'
-    out = ["<table><tr><th>suite</th><th>asset</th><th>expectation</th><th>what is expected</th>"
-           "<th>unexpected</th><th>observed</th><th>sample of failing keys</th></tr>"]
+    out = ["<table><tr><th>suite and asset</th><th>expectation</th><th>what is expected</th>"
+           "<th>unexpected</th><th>observed</th></tr>"]
     for r in rows:
+        months = f"<br><span class=small>months {_e(r.partition)}</span>" if r.partition else ""
         out.append(
-            f"<tr><td><code>{_e(r.suite)}</code></td><td><code>{_e(r.asset)}</code>"
-            f"{'<br><span class=small>months ' + _e(r.partition) + '</span>' if r.partition else ''}</td>"
+            f"<tr><td><code>{_e(r.suite)}</code><br><code class=small>{_e(r.asset)}</code>{months}</td>"
             f"<td><code>{_e(r.expectation)}</code></td><td>{_e(r.description)}</td>"
-            f"<td class=n>{_e(r.unexpected_count)}</td><td>{_e(r.observed_value)}</td>"
-            f'<td class="keys">{_keys(r.failing_keys)}</td></tr>')
+            f"<td class=n>{_e(r.unexpected_count)}</td><td>{_e(r.observed_value)}</td></tr>")
+        keys = _keys_table(r.failing_keys)
+        if keys:
+            out.append(f'<tr class="sub"><td></td><td colspan=4><span class="small muted">sample of failing keys'
+                       f"</span>{keys}</td></tr>")
     out.append("</table>")
     return "\n".join(out)
 
@@ -102,7 +120,8 @@ def _plain_table(result) -> str:
 
 
 def render(outcomes: list[SuiteOutcome], *, run_id: str, warehouse: Path, months: str | None,
-           freshness: list | None, data_docs: Path | None, out_dir: Path, gx_version: str) -> str:
+           freshness: list | None, data_docs: Path | None, out_dir: Path, gx_version: str,
+           not_run: list[str] | None = None) -> str:
     rows = [r for o in outcomes for r in o.rows]
     errors = [r for r in rows if r.is_error]
     warnings = [r for r in rows if r.is_warning]
@@ -145,6 +164,10 @@ or by business key; personal data are never sampled, and pseudonym columns are c
             f"<td class=n>{len(o.errors)}</td><td class=n>{len(o.warnings)}</td><td class=n>{len(o.findings)}</td>"
             f"<td class=n>{o.seconds:.1f}</td></tr>")
     parts.append("</table>")
+    if not_run:
+        names = ", ".join(f"<code>{_e(n)}</code>" for n in not_run)
+        parts.append(f"<p class='card warning'>Not run in this run: {names} (downstream of a failed blocking "
+                     "check, or outside the run's selection).</p>")
     if freshness is not None:
         parts.append("<h2>Source freshness (dbt configuration)</h2><table><tr><th>source</th><th>status</th>"
                      "<th>latest delivery</th><th>rule</th></tr>")
@@ -182,11 +205,10 @@ or by business key; personal data are never sampled, and pseudonym columns are c
                          f"</span></td><td>{_e(r.description)}</td><td>{_e(r.observed_value)}</td></tr>")
         parts.append("</table></details>")
     docs = ""
-    if data_docs is not None and data_docs.exists():
-        rel = Path("data_docs") / data_docs.relative_to(out_dir / "data_docs") if data_docs.is_relative_to(
-            out_dir / "data_docs") else data_docs
-        docs = (f" Great Expectations Data Docs for the same run: <code>{_e(rel.as_posix())}</code> (a secondary "
-                "view: its pages load styles and scripts from the internet).")
+    if data_docs is not None:
+        rel = data_docs.relative_to(out_dir) if data_docs.is_relative_to(out_dir) else data_docs
+        docs = (f" Great Expectations Data Docs of the latest run: <code>{_e(rel.as_posix())}</code> beside this "
+                "file (a secondary view: its pages load styles and scripts from the internet).")
     parts.append(f"""<h2>Where this comes from</h2>
 <p class="small">Every result above is a row of <code>audit.dq_results</code> with <code>run_id =
 '{_e(run_id)}'</code> in the warehouse. The suites are generated from the landing contract, the seeds and the dbt

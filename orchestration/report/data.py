@@ -6,6 +6,7 @@ looked up in the catalogue first: the report says they are missing instead of fa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -95,6 +96,10 @@ class ReportData:
     period_status: dict | None
     missing_leaves: list[tuple]
     dq_status_counts: list[tuple]
+    # The latest publication of the period and what moved since (issue: publish, diff); None when unpublished.
+    publication: dict | None = None
+    publication_causes: list[str] = dataclasses.field(default_factory=list)
+    publication_diff: list[dict] = dataclasses.field(default_factory=list)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -350,6 +355,22 @@ def _period_status(con, period_end) -> dict:
     return {"columns": cols, "descriptions": dict(described), "row": row}
 
 
+DIFF_ROWS_SHOWN = 60
+
+
+def _publication_diff(con, period_end) -> tuple[dict | None, list[str], list[dict]]:
+    """The latest publication of the month-end and the nodes that moved since, when the period was published."""
+    if not _exists(con, "publish", "publications"):
+        return None, [], []
+    from orchestration.publication.diff import diff, latest_publication
+
+    pub = latest_publication(con, period_end)
+    if pub is None:
+        return None, [], []
+    d = diff(con, period_end, pub["publication_id"])
+    return pub, list(d.causes), list(d.rows[:DIFF_ROWS_SHOWN])
+
+
 def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -363,6 +384,7 @@ def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:
             [NATION, period_end.year, period_end],
         ).fetchall()
         dq = _dq(con, period_end)
+        publication, causes, moved = _publication_diff(con, period_end)
         return ReportData(
             period_end=period_end,
             warehouse=warehouse,
@@ -381,6 +403,9 @@ def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:
             period_status=dq["period_status"],
             missing_leaves=dq["missing_leaves"],
             dq_status_counts=dq["dq_status_counts"],
+            publication=publication,
+            publication_causes=causes,
+            publication_diff=moved,
         )
     finally:
         con.close()

@@ -59,6 +59,12 @@ DQ_STATUS = {
     "partial": "parziale / partial",
 }
 
+SEVERITY = {
+    "error": "errori / errors",
+    "warning": "avvisi / warnings",
+    "finding": "rilievi / findings (anomalie note del piano / known plan anomalies)",
+}
+
 STRUCTURE_TYPES = {
     "provincial_office": "Direzione provinciale / Provincial office",
     "metropolitan_branch": "Filiale metropolitana / Metropolitan branch",
@@ -83,6 +89,7 @@ def _env() -> jinja2.Environment:
         num=fmt.num, auto=fmt.auto, pct=fmt.pct, colour=fmt.score_colour, tcolour=fmt.text_colour,
         compact=fmt.compact, title=fmt.place_name, value=fmt.value,
         dq=lambda s: DQ_STATUS.get(s or "", s or "—"),
+        severity=lambda s: SEVERITY.get(s or "", s or "—"),
     )
     return env
 
@@ -187,5 +194,8 @@ def render(data: ReportData, generated_at: dt.datetime | None = None) -> str:
         "period_status": data.period_status,
         "missing_leaves": data.missing_leaves,
         "dq_status_counts": data.dq_status_counts,
+        "publication": data.publication,
+        "publication_causes": data.publication_causes,
+        "publication_diff": data.publication_diff,
     }
     return _env().get_template("report.html.j2").render(**ctx)

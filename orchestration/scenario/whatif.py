@@ -169,6 +169,8 @@ def run_whatif(
     overrides = [parse_override(s) for s in specs]
     con = connect()
     try:
+        if not relation_exists(con, "marts", "fct_value_pyramid"):
+            raise ScenarioError("the warehouse has no marts yet: run the pipeline (piramide run) first")
         _ensure_schema(con)
         if _is_saved(con, name):
             raise ScenarioError(f"scenario {name} is already saved: drop it first (piramide whatif --drop {name})")

@@ -18,7 +18,9 @@ REGIONAL_OFFICE_SHARE = 0.05  # regional-office FTE per production FTE of the re
 SMART_SPREAD = (-0.12, 0.08)  # around C.1's target share, so its score spreads around 100
 
 
-def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator) -> dict[date, pd.DataFrame]:
+def deliveries(
+    ref: Reference, scale: float, opening: date, last: date, rng: np.random.Generator
+) -> dict[date, pd.DataFrame]:
     """Monthly staff files from the first reporting month (the opening month has no staff file)."""
     first = date(opening.year + (opening.month == 12), opening.month % 12 + 1, 1)
     cat = ref.catalogue
@@ -89,7 +91,8 @@ def deliveries(ref: Reference, scale: float, opening: date, last: date, rng: np.
     n = len(df)
     df["headcount"] = np.maximum(1, np.ceil(df.fte * rng.uniform(1.02, 1.10, n))).astype("int64")
     # Binomial, not floor(headcount x share): small offices would otherwise never have a smart worker.
-    df["smart_workers"] = rng.binomial(df.headcount.to_numpy(), smart_target + rng.uniform(*SMART_SPREAD, n)).astype("int64")
+    share = smart_target + rng.uniform(*SMART_SPREAD, n)
+    df["smart_workers"] = rng.binomial(df.headcount.to_numpy(), share).astype("int64")
     df["presence_days"] = np.round(df.fte * df.working_days, 2)
     df["smart_working_days"] = np.round(df.presence_days * rng.uniform(0.3, 0.5, n), 2)
     df = df.drop(columns="fte")

@@ -30,8 +30,11 @@ def test_run_on_a_differently_named_warehouse(tmp_path):
     # The run ends with the month's HTML report, its path printed, and the dbt docs site beside it.
     report = wh.parent / "reports" / "report_2021-12.html"
     assert report.exists() and (wh.parent / "reports" / "report_latest.html").exists()
-    last = proc.stdout.strip().splitlines()[-2:]
+    last = proc.stdout.strip().splitlines()[-3:]
     assert last[0].startswith("report: ") and report.name in last[0] and last[1].startswith("dbt docs: ")
+    # ... and, last of all, the data-quality summary with its counts (issue 4).
+    assert last[2].startswith("data-quality summary: ") and "expectations" in last[2] and "findings" in last[2]
+    assert (wh.parent / "reports" / "dq" / "dq_summary_latest.html").exists()
     assert (wh.parent / "reports" / "dbt_docs" / "static_index.html").exists()
     con = duckdb.connect(str(wh), read_only=True)
     try:

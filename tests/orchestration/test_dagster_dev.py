@@ -19,6 +19,8 @@ import pytest
 from orchestration.config import ROOT
 
 DAGSTER = Path(ROOT) / ".venv" / "bin" / "dagster"
+# The issue's limit. On a machine shared with other builds it can be raised for a diagnosis run only.
+START_LIMIT = float(os.environ.get("PIRAMIDE_DAGSTER_DEV_START_LIMIT", "60"))
 ASSETS_QUERY = """
 query { assetNodes { assetKey { path } groupName description } }
 """
@@ -92,15 +94,17 @@ def test_dagster_dev_starts_answers_and_stops_by_pid(tmp_path):
     try:
         t0 = time.monotonic()
         info = None
-        while time.monotonic() - t0 < 60 and proc.poll() is None:
+        # Poll past the limit so a failure says how long it took; the limit itself is asserted below.
+        while time.monotonic() - t0 < max(180, START_LIMIT) and proc.poll() is None:
             try:
                 info = json.loads(_get(f"{base}/server_info"))
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
-        assert info is not None, "no /server_info in 60 s:\n" + (tmp_path / "dagster_dev.log").read_text()[-3000:]
-        assert info["dagster_version"]
         started = time.monotonic() - t0
+        assert info is not None, "no /server_info in 180 s:\n" + (tmp_path / "dagster_dev.log").read_text()[-3000:]
+        assert info["dagster_version"]
+        assert started <= START_LIMIT, f"/server_info answered only after {started:.0f} s (limit {START_LIMIT} s)"
 
         # The graph, once the code server has loaded it: every asset grouped by layer, with a description.
         nodes = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -145,6 +146,13 @@ def test_restated_extract_leaves_the_publication_intact_and_diff_names_it(sample
     for node in ("VPI", "PI", "IMP_LITIGATION", "COST_PER_POINT"):
         line = next(x for x in moved if x[1] == node)
         assert "costs_2021-03.parquet" in " ".join(line), line
+
+    # The HTML report carries the same diff as a section.
+    assert main(["report", "--period", PERIOD, "--out", str(sample_copy.tmp / "report")]) == 0
+    html = (sample_copy.tmp / "report" / f"report_{PERIOD}.html").read_text()
+    section = html[html.index('id="publication"'):]
+    assert 'id="publication-diff"' in section and "restated costs_2021-03.parquet" in section
+    assert "IMP_LITIGATION" in section
 
 
 def test_publishing_again_adds_a_version_and_never_touches_the_first(sample_copy, capsys):
@@ -366,3 +374,63 @@ def test_an_invalid_override_fails_with_a_message_naming_it(sample_copy, capsys)
         err = capsys.readouterr().err
         assert re.search(message, err), (spec, err)
     _assert_unchanged(before, fingerprints(sample_copy.warehouse))
+
+
+def test_diff_names_a_changed_seed_row_and_the_nodes_it_moved(sample_copy, tmp_path, monkeypatch, capsys):
+    from orchestration.cli import main
+    from orchestration.config import seeds_dir
+    from orchestration.publication import diff_rows, publish, store
+
+    pub = publish(PERIOD)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir(), seeds)
+    text = (seeds / "kpi_targets.csv").read_text()
+    assert "IMP_REPUTATION,nazionale,2021,3.73," in text
+    (seeds / "kpi_targets.csv").write_text(text.replace("IMP_REPUTATION,nazionale,2021,3.73,",
+                                                        "IMP_REPUTATION,nazionale,2021,3.5,"))
+    monkeypatch.setattr(store, "seeds_dir", lambda: seeds)
+    # As if dbt had rebuilt with the new seed: the reputation leaf's target and score move at the month-end.
+    con = connect(sample_copy.warehouse)
+    con.execute("update marts.fct_kpi_scores set target_value = 3.5, score = score + 2 "
+                "where kpi_code = 'IMP_REPUTATION' and structure_code = ? and period_end = ?",
+                [NATION, pub.period_end])
+    con.execute("update marts.fct_value_pyramid set score = score + 2 "
+                "where node_code = 'IMP_REPUTATION' and structure_code = ? and period_end = ?",
+                [NATION, pub.period_end])
+    rows = {(r["structure_code"], r["node_code"]): r for r in diff_rows(con, PERIOD, pub.publication_id)}
+    con.close()
+    assert set(rows) == {(NATION, "IMP_REPUTATION")}
+    assert rows[(NATION, "IMP_REPUTATION")]["causes"] == ["seed kpi_targets"]
+    assert rows[(NATION, "IMP_REPUTATION")]["changed"] == ["score", "target_value"]
+
+    assert main(["diff", "--against", str(pub.publication_id)]) == 0
+    out = capsys.readouterr().out
+    assert "changed seed kpi_targets.csv: 1 row(s) differ" in out
+    assert "kpi_targets[IMP_REPUTATION, nazionale, 2021]: target_value 3.73 -> 3.5" in out
+
+
+def test_delivery_changes_separate_restatements_from_the_following_months():
+    from datetime import date
+
+    from orchestration.publication.diff import _delivery_changes
+
+    def d(i, fam, month, first=None, rows=10):
+        return {"delivery_id": i, "family": fam, "month": month, "file": f"{fam}_{month[:7]}.parquet",
+                "checksum": f"c{i}", "rows_accepted": rows, "min_event_month": first or month}
+
+    published = [d(1, "costs", "2021-03-01"), d(2, "costs", "2021-06-01"), d(3, "practices", "2021-06-01")]
+    current = [
+        d(9, "costs", "2021-03-01", rows=12),             # restated: a cause
+        d(2, "costs", "2021-06-01"),                      # unchanged
+        d(3, "practices", "2021-06-01"),                  # unchanged
+        d(10, "staff", "2021-06-01"),                     # late delivery of the month: a cause
+        d(11, "costs", "2021-07-01"),                     # next month, events after June: not a cause
+        d(12, "practices", "2021-07-01", "2021-02-01"),   # next month carrying earlier events: a fallback
+    ]
+    changes = {c.file: c for c in _delivery_changes(published, current, date(2021, 6, 30))}
+    assert set(changes) == {"costs_2021-03.parquet", "staff_2021-06.parquet", "practices_2021-07.parquet"}
+    restated = changes["costs_2021-03.parquet"]
+    assert (restated.kind, restated.published_delivery_id, restated.delivery_id) == ("restated", 1, 9)
+    assert (restated.rows_superseded, restated.rows_now) == (10, 12)
+    assert changes["staff_2021-06.parquet"].kind == "late"
+    assert changes["practices_2021-07.parquet"].kind == "later"

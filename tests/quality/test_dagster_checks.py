@@ -4,7 +4,10 @@ check stops what is downstream while its results wait in the spool for the run's
 # ruff: noqa: S608 - the SQL breaks a private test copy with constants of this module
 
 # No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
+import logging
+
 import dagster as dg
+import duckdb
 import pytest
 
 from tests.quality.conftest import MONTH, break_with
@@ -34,8 +37,8 @@ def test_the_checks_are_in_the_job():
 
 def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
     from orchestration.defs.automation import RANGE_END, RANGE_START
-    from orchestration.defs.quality_checks import quality_checks
-    from orchestration.quality import dq_dir, run_checks
+    from orchestration.defs.quality_checks import persist_finished_runs, quality_checks
+    from orchestration.quality import dq_dir
 
     break_with(sample_copy.warehouse,
                f"update raw.practices set product_code = 'NOT_A_PRODUCT' where delivery_month = date '{MONTH}-01' "
@@ -53,7 +56,8 @@ def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
         ran.append(True)
 
     check = next(c for c in quality_checks if any(s.name == "dq_raw_practices" for s in c.check_specs))
-    result = dg.materialize([practices_loaded, staging_practices, check], raise_on_error=False,
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([practices_loaded, staging_practices, check], raise_on_error=False, instance=instance,
                             tags={RANGE_START: MONTH, RANGE_END: MONTH})
 
     evaluations = result.get_asset_check_evaluations()
@@ -65,10 +69,20 @@ def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert dg.AssetKey(["staging_practices"]) not in materialized
 
-    # The check's results are spooled, and the run's checks stage takes them instead of validating again.
+    # The check's results are spooled; once the run has finished, the sensor's work persists them as they are
+    # (nothing validated again) and writes the run's summary page.
     spooled = dq_dir(sample_copy.warehouse) / "runs" / result.run_id / "raw_practices.json"
     assert spooled.exists()
-    res = run_checks(sample_copy.warehouse, result.run_id, (MONTH, MONTH), suites=["raw_practices"],
-                     data_docs=False)
-    assert res["validated_in_run"] == ["raw_practices"] and res["errors"] == 1 and not res["ok"]
+    lines = persist_finished_runs(instance, logging.getLogger(__name__))
+    assert len(lines) == 1 and "1 failed" in lines[0], lines
     assert not spooled.exists()
+    assert persist_finished_runs(instance, logging.getLogger(__name__)) == []  # never twice
+    con = duckdb.connect(str(sample_copy.warehouse), read_only=True)
+    try:
+        rows = con.execute("select suite, expectation, partition from audit.dq_results "
+                           "where run_id = ? and not success and severity = 'error'", [result.run_id]).fetchall()
+    finally:
+        con.close()
+    assert rows == [("raw_practices", "code_domain.product_code", MONTH)]
+    page = (dq_dir(sample_copy.warehouse) / f"dq_summary_{result.run_id}.html").read_text()
+    assert "Not run in this run" in page and "mart_fct_kpi_scores" in page

@@ -112,3 +112,24 @@ def test_dbt_docs_static_site(sample_copy):
     scores = next(v for k, v in catalog["nodes"].items() if k.endswith(".fct_kpi_scores"))
     assert scores["columns"]["score"]["comment"]
     assert Path(res.folder) == sample_copy.tmp / "dbt_docs"
+
+
+@pytest.mark.slow
+def test_readme_example_queries_run_and_reconcile(sample_build):
+    """The README's three example queries return rows, and the lineage query sums to the leaf's actual."""
+    from orchestration.config import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Three example queries", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    statements = [s.strip() for s in block.split(";") if "select" in s]
+    assert len(statements) == 4
+    con = duckdb.connect(str(sample_build.warehouse), read_only=True)
+    try:
+        results = [con.execute(s).fetchall() for s in statements]
+    finally:
+        con.close()
+    assert all(results), [len(r) for r in results]
+    vpi_trend, scorecard, leaf, files = results
+    assert {r[0] for r in scorecard} >= {"PG", "PG_PROCESSI", "PG_FINANZA", "PG_UTENZA", "PG_SVILUPPO"}
+    actual = leaf[0][5]
+    assert abs(float(sum(r[4] for r in files)) - actual) < 0.01

@@ -6,7 +6,12 @@
 {%- set structure_families = ['practices', 'contacts', 'staff', 'costs', 'revenue', 'measures'] %}
 
 with current_deliveries as (
-    select c.family, c.month, c.delivery_id, l.rows_accepted, l.loaded_at
+    select
+        c.family,
+        c.month,
+        c.delivery_id,
+        l.rows_accepted,
+        l.loaded_at
     from {{ source('audit', 'current_deliveries') }} as c
     inner join {{ source('audit', 'load_ledger') }} as l on c.delivery_id = l.delivery_id
 ),
@@ -20,7 +25,7 @@ delivered as (
     select
         month,
         count(distinct family) as families_delivered,
-        list(distinct family order by family) as families,
+        list_sort(list_distinct(list(family))) as families,
         sum(rows_accepted) as rows_loaded,
         max(loaded_at) as last_loaded_at
     from current_deliveries
@@ -28,19 +33,25 @@ delivered as (
 ),
 
 all_families as (
-    select count(distinct family) as families_known, list(distinct family order by family) as families
+    select
+        count(distinct family) as families_known,
+        list_sort(list_distinct(list(family))) as families
     from current_deliveries
 ),
 
 {% for fam in structure_families %}
 {{ fam }}_delivered as (
-    select distinct r.delivery_month as month, r.structure_code
+    select distinct
+        r.delivery_month as month,
+        r.structure_code
     from {{ source('raw', fam) }} as r
     inner join current_deliveries as c on r.delivery_id = c.delivery_id
 ),
 
 {{ fam }}_missing as (
-    select m.month, count(*) as structures_missing
+    select
+        m.month,
+        count(*) as structures_missing
     from months as m
     cross join (select distinct structure_code from {{ fam }}_delivered) as p
     where
@@ -52,22 +63,37 @@ all_families as (
 ),
 
 {% endfor %}
-quarantined as (
-    select c.month, count(distinct (q.delivery_id, q.row_number)) as rows_quarantined
+quarantined_rows as (
+    select distinct
+        c.month,
+        q.delivery_id,
+        q.row_number
     from {{ source('audit', 'quarantine') }} as q
     inner join current_deliveries as c on q.delivery_id = c.delivery_id
-    group by c.month
+),
+
+quarantined as (
+    select
+        month,
+        count(*) as rows_quarantined
+    from quarantined_rows
+    group by month
 ),
 
 rejected as (
-    select month, count(*) as files_rejected
+    select
+        month,
+        count(*) as files_rejected
     from {{ source('audit', 'load_ledger') }}
     where outcome = 'rejected' and month is not null
     group by month
 ),
 
 vpi as (
-    select date_trunc('month', period_end)::date as month, score, weight_coverage
+    select
+        date_trunc('month', period_end)::date as month,
+        score,
+        weight_coverage
     from {{ ref('fct_value_pyramid') }}
     where node_code = 'VPI' and structure_code = 'nazionale'
 )
