@@ -321,8 +321,11 @@ def _dq_results(con) -> dict:
     shown = [c for c in DQ_RESULT_COLUMNS if c in cols] or cols[:6]
     select = ", ".join(f'"{c}"' for c in shown)
     order = ", ".join(f'"{c}"' for c in ("severity", "suite", "expectation") if c in cols) or "1"
+    # Findings (the plan's own anomalies) are reported, not counted as failed checks.
+    not_finding = "coalesce(severity, '') <> 'finding'" if "severity" in cols else "true"
     total, failed = con.execute(
-        f"select count(*), count(*) filter (where {failed_filter}) from audit.dq_results where {run_filter}",  # noqa: S608
+        f"select count(*), count(*) filter (where {failed_filter} and {not_finding}) "  # noqa: S608
+        f"from audit.dq_results where {run_filter}",
         params,
     ).fetchone()
     rows = con.execute(
