@@ -59,10 +59,14 @@ def _tables_with(con, needle_sql: str, params: list) -> list[str]:
 
 
 def _files_with(folder: Path, pattern) -> list[str]:
+    """Files under `folder` whose bytes match; a hit's offset and surroundings are logged, code masked."""
     hits = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = path.read_bytes().decode("latin-1")
-        if pattern(text):
+        if m := pattern(text):
+            context = TAX_RE.sub(lambda c: c.group()[:4] + "<...>", text[max(0, m.start() - 120):m.end() + 120])
+            logging.getLogger(__name__).error("%s: tax-code shape at byte %d of %d: %r", path, m.start(), len(text),
+                                              context)
             hits.append(str(path.relative_to(folder)))
     return hits
 

@@ -1,55 +1,41 @@
 -- The remaining practice-based quantities (KPI_SPEC 6.1-6.2): review-flagged and family-support claims
 -- defined, improvement-project pieces, continuity of income and average time. Owner attribution.
-with params as (
-    select max(value) filter (where parameter = 'continuity_days') as continuity_days
-    from {{ ref('kpi_parameters') }}
-),
-
-sets as (
+with sets as (
     select kpi_code, product_code from {{ ref('kpi_product_set') }}
 ),
 
 monthly as (
-    -- One pass over the practices: every count the leaves need, by owner x month of the event.
+    -- Every count the leaves need, by owner x month of the event, from the practice cube.
     select
-        p.structure_code,
+        e.structure_code,
         e.month_start,
-        count(*) filter (
-            where e.kind = 'received' and not p.is_cancelled and p.review_flag and s_rdc.product_code is not null
-        ) as rdc_review_received,
-        count(*) filter (
-            where e.kind = 'defined' and p.is_defined and p.review_flag and s_rdc.product_code is not null
-        ) as rdc_review_defined,
-        count(*) filter (where e.kind = 'received' and not p.is_cancelled and s_fam.product_code is not null)
+        coalesce(sum(e.review) filter (where e.event = 'received' and s_rdc.product_code is not null), 0)
+            as rdc_review_received,
+        coalesce(sum(e.review) filter (where e.event = 'defined' and s_rdc.product_code is not null), 0)
+            as rdc_review_defined,
+        coalesce(sum(e.not_cancelled) filter (where e.event = 'received' and s_fam.product_code is not null), 0)
             as family_received,
-        count(*) filter (where e.kind = 'defined' and p.is_defined and s_fam.product_code is not null)
+        coalesce(sum(e.defined) filter (where e.event = 'defined' and s_fam.product_code is not null), 0)
             as family_defined,
-        count(*) filter (where e.kind = 'defined' and p.is_defined and p.project_tag = 'A') as project_a,
-        count(*) filter (where e.kind = 'defined' and p.is_defined and p.project_tag = 'B') as project_b,
-        count(*) filter (where e.kind = 'defined' and p.is_defined and p.project_tag = 'C') as project_c,
-        count(*) filter (where e.kind = 'defined' and p.outcome = 'granted' and s_con.product_code is not null)
+        coalesce(sum(e.project_a) filter (where e.event = 'defined'), 0) as project_a,
+        coalesce(sum(e.project_b) filter (where e.event = 'defined'), 0) as project_b,
+        coalesce(sum(e.project_c) filter (where e.event = 'defined'), 0) as project_c,
+        coalesce(sum(e.granted) filter (where e.event = 'defined' and s_con.product_code is not null), 0)
             as continuity_granted,
-        count(*) filter (
-            where
-                e.kind = 'defined' and p.outcome = 'granted' and s_con.product_code is not null
-                and p.defined_on - greatest(coalesce(p.entitlement_on, p.received_on), p.received_on)
-                <= (select continuity_days from params)
-        ) as continuity_on_time,
-        count(*) filter (where e.kind = 'defined' and p.outcome = 'granted' and s_avg.product_code is not null)
+        coalesce(sum(e.granted_on_time) filter (where e.event = 'defined' and s_con.product_code is not null), 0)
+            as continuity_on_time,
+        coalesce(sum(e.granted) filter (where e.event = 'defined' and s_avg.product_code is not null), 0)
             as avg_time_granted,
-        sum(p.defined_on - p.received_on) filter (
-            where e.kind = 'defined' and p.outcome = 'granted' and s_avg.product_code is not null
+        -- NULL, not 0, where nothing was granted: the mean time of no practice is undefined.
+        sum(e.granted_days) filter (
+            where e.event = 'defined' and e.granted > 0 and s_avg.product_code is not null
         ) as avg_time_days
-    from {{ ref('int_practices_enriched') }} as p
-    cross join lateral (
-        select 'received' as kind, p.received_month as month_start
-        union all
-        select 'defined', p.defined_month where p.defined_on is not null
-    ) as e
-    left join sets as s_rdc on s_rdc.kpi_code = 'G.1' and p.product_code = s_rdc.product_code
-    left join sets as s_fam on s_fam.kpi_code = 'G.2' and p.product_code = s_fam.product_code
-    left join sets as s_con on s_con.kpi_code = 'IMP_CONTINUITY' and p.product_code = s_con.product_code
-    left join sets as s_avg on s_avg.kpi_code = 'IMP_AVG_TIME' and p.product_code = s_avg.product_code
+    from {{ ref('int_practice_events') }} as e
+    left join sets as s_rdc on s_rdc.kpi_code = 'G.1' and e.product_code = s_rdc.product_code
+    left join sets as s_fam on s_fam.kpi_code = 'G.2' and e.product_code = s_fam.product_code
+    left join sets as s_con on s_con.kpi_code = 'IMP_CONTINUITY' and e.product_code = s_con.product_code
+    left join sets as s_avg on s_avg.kpi_code = 'IMP_AVG_TIME' and e.product_code = s_avg.product_code
+    where e.event in ('received', 'defined')
     group by all
 ),
 

@@ -5,22 +5,24 @@ with arrivals as (
     select
         structure_code,
         product_code,
-        received_month as month_start,
-        count(*) as arrivals_all,
-        count(*) filter (where not is_cancelled) as received_pieces
-    from {{ ref('int_practices_enriched') }}
+        month_start,
+        sum(pieces)::bigint as arrivals_all,
+        sum(not_cancelled)::bigint as received_pieces
+    from {{ ref('int_practice_events') }}
+    where event = 'received'
     group by all
 ),
 
 exits as (
+    -- Cancellations leave the backlog too: every practice with a definition (or cancellation) date.
     select
         structure_code,
         product_code,
-        defined_month as month_start,
-        count(*) as exits_all,
-        count(*) filter (where is_defined) as defined_pieces
-    from {{ ref('int_practices_enriched') }}
-    where defined_on is not null
+        month_start,
+        sum(pieces)::bigint as exits_all,
+        sum(defined)::bigint as defined_pieces
+    from {{ ref('int_practice_events') }}
+    where event = 'defined'
     group by all
 ),
 

@@ -1,38 +1,30 @@
 -- Elementary quality values per structure (every level, pooled counts) x product x month-end (KPI_SPEC 5.1):
 -- share defined within the standard days (+), mean definition days (-), share of the backlog older than
 -- the standard at the month end (-). Year-to-date for the first two, at the month end for the third.
-with months as (
-    -- Every month with data, also before the reporting window: the previous year is the reference.
-    select distinct month_start from {{ ref('int_production_owner_monthly') }}
-),
-
-defined as (
+with defined as (
     select
-        structure_code,
-        product_code,
-        defined_month as month_start,
-        count(*) as defined_pieces,
-        count(*) filter (where defined_on - received_on <= standard_days) as within_standard,
-        sum(defined_on - received_on) as definition_days,
-        sum(coefficient_hours) as defined_points
-    from {{ ref('int_practices_enriched') }}
-    where is_defined
+        e.structure_code,
+        e.product_code,
+        e.month_start,
+        sum(e.defined)::bigint as defined_pieces,
+        sum(e.within_standard)::bigint as within_standard,
+        sum(e.defined_days)::bigint as definition_days,
+        sum(e.defined * c.coefficient_hours) as defined_points
+    from {{ ref('int_practice_events') }} as e
+    inner join {{ ref('product_catalogue') }} as c on e.product_code = c.product_code
+    where e.event = 'defined' and e.defined > 0
     group by all
 ),
 
 young_open as (
-    -- Open at the month end and younger than the standard: each practice meets at most a few month-ends.
+    -- Open at the month end and younger than the standard (the cube's 'young_open' events).
     select
-        p.structure_code,
-        p.product_code,
-        m.month_start,
-        count(*) as young_backlog
-    from {{ ref('int_practices_enriched') }} as p
-    inner join months as m
-        on
-            p.received_on <= last_day(m.month_start)
-            and p.received_on > last_day(m.month_start) - p.standard_days
-    where p.defined_on is null or p.defined_on > last_day(m.month_start)
+        structure_code,
+        product_code,
+        month_start,
+        sum(pieces)::bigint as young_backlog
+    from {{ ref('int_practice_events') }}
+    where event = 'young_open'
     group by all
 ),
 

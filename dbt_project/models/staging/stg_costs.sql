@@ -9,6 +9,4 @@ select
     c.delivery_id,
     c._file,
     c._row
-from {{ source('raw', 'costs') }} as c
-inner join {{ source('audit', 'current_deliveries') }} as d
-    on c.delivery_id = d.delivery_id
+from ({{ current_rows('costs') }}) as c

@@ -7,6 +7,4 @@ select
     m.delivery_id,
     m._file,
     m._row
-from {{ source('raw', 'milestones') }} as m
-inner join {{ source('audit', 'current_deliveries') }} as d
-    on m.delivery_id = d.delivery_id
+from ({{ current_rows('milestones') }}) as m

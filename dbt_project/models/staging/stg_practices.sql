@@ -1,29 +1,14 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='practice_id',
+    on_schema_change='fail',
+    post_hook="{{ drop_superseded_state() }}"
+) }}
 
-with current_rows as (
-    select p.*
-    from {{ source('raw', 'practices') }} as p
-    inner join {{ source('audit', 'current_deliveries') }} as c
-        on p.delivery_id = c.delivery_id
-)
-
-select
-    practice_id,
-    structure_code,
-    producing_structure_code,
-    product_code,
-    received_on,
-    entitlement_on,
-    defined_on,
-    outcome,
-    changed_on,
-    project_tag,
-    review_flag,
-    delivery_id,
-    delivery_month,
-    _file,
-    _row
-from current_rows
-qualify row_number() over (
-    partition by practice_id order by delivery_month desc, changed_on desc, _row desc
-) = 1
+-- Latest state of every practice (LANDING_CONTRACT): incremental by delivery, see macros/latest_state.sql.
+{{ latest_state('practices', 'practice_id', [
+    'practice_id', 'structure_code', 'producing_structure_code', 'product_code', 'received_on',
+    'entitlement_on', 'defined_on', 'outcome', 'changed_on', 'project_tag', 'review_flag',
+    'delivery_id', 'delivery_month', '_file', '_row'
+]) }}

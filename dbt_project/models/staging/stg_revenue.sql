@@ -8,6 +8,4 @@ select
     r.delivery_id,
     r._file,
     r._row
-from {{ source('raw', 'revenue') }} as r
-inner join {{ source('audit', 'current_deliveries') }} as d
-    on r.delivery_id = d.delivery_id
+from ({{ current_rows('revenue') }}) as r

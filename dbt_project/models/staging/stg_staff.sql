@@ -12,6 +12,4 @@ select
     s.delivery_id,
     s._file,
     s._row
-from {{ source('raw', 'staff') }} as s
-inner join {{ source('audit', 'current_deliveries') }} as c
-    on s.delivery_id = c.delivery_id
+from ({{ current_rows('staff') }}) as s

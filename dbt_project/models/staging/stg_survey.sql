@@ -2,10 +2,7 @@
 -- file keeps its latest values ("as corrected") but counts as delivered from its first file, which is what
 -- decides which wave a month-end can see (KPI_SPEC 6.2 IMP_REPUTATION).
 with current_rows as (
-    select s.*
-    from {{ source('raw', 'survey') }} as s
-    inner join {{ source('audit', 'current_deliveries') }} as d
-        on s.delivery_id = d.delivery_id
+    {{ current_rows('survey') }}
 )
 
 select
