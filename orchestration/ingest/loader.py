@@ -161,14 +161,12 @@ _CSV_OPTIONS = (
 )
 
 
-def _reader(ext: str) -> str:
-    """The file as a subquery with _row, its 1-based data row number; the path is the one bound parameter."""
+def _reader(ext: str, path_param: str = "?") -> str:
+    """The file as a subquery with _row, its 1-based data row number; the path is the bound `path_param`."""
     if ext == "parquet":
-        return (
-            "(select * exclude (file_row_number), file_row_number + 1 as _row "
-            "from read_parquet(?, file_row_number = true))"
-        )
-    return f"(select *, row_number() over () as _row from read_csv(?, {_CSV_OPTIONS}))"  # noqa: S608
+        scan = f"read_parquet({path_param}, file_row_number = true)"
+        return f"(select * exclude (file_row_number), file_row_number + 1 as _row from {scan})"  # noqa: S608
+    return f"(select *, row_number() over () as _row from read_csv({path_param}, {_CSV_OPTIONS}))"  # noqa: S608
 
 
 def _unreadable(exc: duckdb.Error, ext: str) -> FileRejected:
@@ -246,17 +244,37 @@ ISO_TEXT = {
 }
 
 
+def _masked(expr: str) -> str:
+    """A text with anything shaped like a tax code replaced: what a rule quotes from it is safe to store."""
+    return f"regexp_replace({expr}, '{TAX_CODE_PATTERN}', '<tax code>', 'g')"
+
+
+def _free_text(c: Column) -> bool:
+    """Identifiers and free text: no code list checks them, so a tax code in clear is its own finding."""
+    return c.type == "str" and not c.domain and not c.values and not c.personal
+
+
 def _typed_columns(fam: Family, cols: dict[str, str]) -> str:
     """Select list over the raw scan `s`: typed contract columns, plus the text (and double) of cast ones."""
     parts = ["_row"]
     for c in fam.columns:
         n = s = _ident(c.name)
+        if c.personal:
+            # Pseudonymised in the read itself: no table, not even this temporary one, ever holds the clear value
+            # (a temporary table can spill to disk). Normalised first, so ' rssmra…' and 'RSSMRA…' are one person.
+            parts.append(f"case when trim({s}::varchar) = '' then null "
+                         f"else sha256($key || '|' || upper(trim({s}::varchar))) end as {n}")
+            continue
         if not _is_cast(c, cols[n]):
             # A blank text is a missing value: not_null catches it, and no code rule repeats the finding.
-            typed = f"case when trim({s}) = '' then null else {s} end" if c.type == "str" else s
-            parts.append(f"{typed} as {n}")
+            if c.type == "str":
+                parts.append(f"case when trim({s}) = '' then null else {_masked(s)} end as {n}")
+                if _free_text(c):
+                    parts.append(f"regexp_matches({s}, '{TAX_CODE_PATTERN}') as {n}__tax_code")
+            else:
+                parts.append(f"{s} as {n}")
             continue
-        parts.append(f"{s}::varchar as {n}__txt")
+        parts.append(f"{_masked(f'{s}::varchar')} as {n}__txt")
         if c.type in NUMERIC:
             parts.append(f"try_cast({s} as double) as {n}__dbl")
         if c.type == "int":
@@ -285,7 +303,7 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
     rules: list[Rule] = []
     for c in fam.columns:
         n = _ident(c.name)
-        cast = _is_cast(c, cols[n])
+        cast = _is_cast(c, cols[n]) and not c.personal
         txt = f"{n}__txt" if cast else (n if c.type == "str" else f"{n}::varchar")
         if c.required:
             blank = f"({txt} is null or trim({txt}) = '')" if cast else f"{n} is null"
@@ -323,11 +341,13 @@ def _rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
         if c.values:
             values = ", ".join(_literal(v) for v in c.values)
             rules.append(Rule(n, "unknown_code", f"{n} is not null and {n} not in ({values})", txt))
-        if c.type == "str" and not c.domain and not c.values and not c.personal:
+        if _free_text(c):
             # Spreadsheet formula injection (OWASP CSV injection): refused, never stored.
             rules.append(Rule(n, "formula_text", f"regexp_matches({n}, '^[=+\\-@\\t\\r]')", txt))
-            # Identifiers and free text must not carry a tax code in clear (it would land in raw unhashed).
-            rules.append(Rule(n, "personal_data", f"regexp_matches({n}, '{TAX_CODE_PATTERN}')", txt))
+            if not cast:
+                # Identifiers and free text must not carry a tax code in clear (the read masked it already; a
+                # column of another type in the file cannot spell one).
+                rules.append(Rule(n, "personal_data", f"{n}__tax_code", txt))
         if c.window:
             lo, hi = ("$window_start::timestamp", "$month_end::timestamp") if c.type == "timestamp" else (
                 "$window_start", "$month_end")
@@ -359,9 +379,13 @@ def _build_t(con: duckdb.DuckDBPyConnection, fam: Family, cols: dict[str, str], 
     Codes are checked once per distinct value (a file has thousands of rows but a few hundred codes), and
     duplicate keys by one aggregate; the row rules then only test membership in these small tables.
     """
-    sql = f"create or replace temp table t as select {_typed_columns(fam, cols)} from {_reader(ext)} s"  # noqa: S608
+    sql = (f"create or replace temp table t as select {_typed_columns(fam, cols)} "  # noqa: S608
+           f"from {_reader(ext, '$path')} s")
     try:
-        con.execute(sql, [str(path)])
+        params = {"path": str(path)}
+        if fam.personal_columns:
+            params["key"] = pseudonym_key()[0]
+        con.execute(sql, params)
     except duckdb.Error as exc:
         raise _unreadable(exc, ext) from None
     con.execute(
@@ -441,7 +465,7 @@ def _find_violations(con: duckdb.DuckDBPyConnection, rules: list[Rule], params: 
 
 def _used(sql: str, **params) -> dict:
     """DuckDB refuses named parameters a statement does not use: pass only those it names."""
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 def _event_expr(fam: Family) -> str:
@@ -656,10 +680,9 @@ def _insert_rows(con, fam: Family, delivery_id: int, month_start: date, name: st
     for c in fam.columns:
         n = _ident(c.name)
         if c.personal:
-            pseudo = _ident(n.removesuffix("_tax_code") + "_pseudonym")
-            # Normalised before hashing, so that ' rssmra…' and 'RSSMRA…' are the same person.
-            select_cols.append(f"case when {n} is null then null else sha256($key || '|' || upper(trim({n}))) end")
-            raw_cols.append(pseudo)
+            # Already the keyed hash: `t` is pseudonymised as it is read (_typed_columns).
+            select_cols.append(n)
+            raw_cols.append(_ident(n.removesuffix("_tax_code") + "_pseudonym"))
         else:
             select_cols.append(n)
             raw_cols.append(n)
@@ -687,7 +710,7 @@ def _insert_rows(con, fam: Family, delivery_id: int, month_start: date, name: st
     masked = f"regexp_replace(left(value, 200), '{TAX_CODE_PATTERN}', '<tax code>', 'g')"
     value_expr = (
         f"case when column_name in ({', '.join(personal)}) "
-        f"then 'sha256:' || sha256($key || '|' || upper(trim(value))) else {masked} end"
+        f"then 'sha256:' || value else {masked} end"
         if personal
         else masked
     )

@@ -53,7 +53,7 @@ def raw_columns_ddl(fam: Family) -> str:
     cols = []
     for c in fam.columns:
         if c.personal:
-            # Only the keyed hash lands; the clear value never leaves the load statement.
+            # Only the keyed hash lands; the loader hashes the clear value as it reads the file.
             cols.append(f"{c.name.removesuffix('_tax_code')}_pseudonym varchar")
         else:
             cols.append(f"{c.name} {c.sql_type}")
