@@ -35,8 +35,11 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
+# The instance settings (one writer at a time: the run queue) go to DAGSTER_HOME unless it has its own.
 dev: setup
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/warehouse/dagster_home} $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	home=$${DAGSTER_HOME:-$(CURDIR)/warehouse/dagster_home}; mkdir -p "$$home"; \
+	[ -f "$$home/dagster.yaml" ] || cp orchestration/defs/dagster.yaml "$$home/dagster.yaml"; \
+	DAGSTER_HOME="$$home" $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf warehouse data dbt_project/target dbt_project/logs

@@ -102,4 +102,6 @@ def dbt_env() -> dict[str, str]:
     env["PIRAMIDE_MEMORY_LIMIT"] = s.memory_limit
     env["PIRAMIDE_DUCKDB_THREADS"] = str(s.threads)
     env["PIRAMIDE_TARGET_SCALE"] = repr(target_scale(s.inbox))
+    # dbt never sees a pseudonym or the key: its processes and logs have no use for the secret.
+    env.pop("PIRAMIDE_PSEUDONYM_KEY", None)
     return env
