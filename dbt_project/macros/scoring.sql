@@ -29,7 +29,8 @@
     end
 {%- endmacro %}
 
-{#- 1 for real extracts; the sample's scale for generated data (see orchestration.config.target_scale). -#}
+{#- 1 for real extracts; the sample's scale for generated data (see orchestration.config.target_scale).
+    dbt always defines env_var; the guard is for sqlfluff's templater, which does not. -#}
 {% macro target_scale() -%}
-    {{ env_var('PIRAMIDE_TARGET_SCALE', '1') | float }}
+    {{ (env_var('PIRAMIDE_TARGET_SCALE', '1') if env_var is defined else '1') | float }}
 {%- endmacro %}

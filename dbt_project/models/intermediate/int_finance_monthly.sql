@@ -73,11 +73,20 @@ grid as (
         f.structure_code,
         s.month_start
     from (
-        select structure_code, month_start from costs
+        select
+            structure_code,
+            month_start
+        from costs
         union all
-        select structure_code, month_start from revenue
+        select
+            structure_code,
+            month_start
+        from revenue
         union all
-        select structure_code, month_start from points
+        select
+            structure_code,
+            month_start
+        from points
     ) as f
     inner join spine as s on year(f.month_start) = year(s.month_start)
 ),
@@ -118,6 +127,7 @@ select
     sum(case when revenue_delivered then 0 else 1 end) over ytd as revenue_missing_months
 from monthly
 window ytd as (
-    partition by structure_code, year(month_start) order by month_start
+    partition by structure_code, year(month_start)
+    order by month_start
     rows between unbounded preceding and current row
 )

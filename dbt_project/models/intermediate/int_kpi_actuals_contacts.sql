@@ -175,7 +175,12 @@ spine as (
         cells.structure_code,
         cells.channel_code,
         months.month_start
-    from (select distinct structure_code, channel_code from rolled) as cells
+    from (
+        select distinct
+            structure_code,
+            channel_code
+        from rolled
+    ) as cells
     cross join months
 ),
 
@@ -186,16 +191,19 @@ cumulated as (
         s.month_start,
         {% for c in ['responded', 'within_standard', 'response_working_days', 'closed_at_first_response'] %}
         sum(coalesce(r.{{ c }}, 0)) over (
-            partition by s.structure_code, s.channel_code, year(s.month_start) order by s.month_start
+            partition by s.structure_code, s.channel_code, year(s.month_start)
+            order by s.month_start
             rows between unbounded preceding and current row
         ) as ytd_{{ c }},
         {% endfor %}
         sum(coalesce(r.open_delta, 0)) over (
-            partition by s.structure_code, s.channel_code order by s.month_start
+            partition by s.structure_code, s.channel_code
+            order by s.month_start
             rows between unbounded preceding and current row
         ) as open_stock,
         sum(coalesce(r.overdue_delta, 0)) over (
-            partition by s.structure_code, s.channel_code order by s.month_start
+            partition by s.structure_code, s.channel_code
+            order by s.month_start
             rows between unbounded preceding and current row
         ) as overdue_stock
     from spine as s

@@ -28,45 +28,45 @@ union all
 select
     period_end,
     structure_code,
-    'DIRECT_COST_SHARE',
-    ytd_direct_costs::double,
-    ytd_total_costs::double,
+    'DIRECT_COST_SHARE' as quantity_code,
+    ytd_direct_costs::double as numerator,
+    ytd_total_costs::double as denominator,
     -- Percent as a value (93.35, not 0.9335), like its target (KPI_SPEC 2).
-    100 * ytd_direct_costs::double / nullif(ytd_total_costs::double, 0),
-    null,
-    costs_note
+    100 * ytd_direct_costs::double / nullif(ytd_total_costs::double, 0) as actual_value,
+    null as value_vs_budget,
+    costs_note as dq_note
 from finance
 union all
 select
     period_end,
     structure_code,
-    'DIRECT_PROD_COST_SHARE',
-    ytd_direct_prod_costs::double,
-    ytd_total_costs::double,
-    100 * ytd_direct_prod_costs::double / nullif(ytd_total_costs::double, 0),
-    null,
-    costs_note
+    'DIRECT_PROD_COST_SHARE' as quantity_code,
+    ytd_direct_prod_costs::double as numerator,
+    ytd_total_costs::double as denominator,
+    100 * ytd_direct_prod_costs::double / nullif(ytd_total_costs::double, 0) as actual_value,
+    null as value_vs_budget,
+    costs_note as dq_note
 from finance
 union all
 select
     period_end,
     structure_code,
-    'COST_PER_POINT',
-    ytd_total_costs::double,
-    ytd_points_scope::double,
+    'COST_PER_POINT' as quantity_code,
+    ytd_total_costs::double as numerator,
+    ytd_points_scope::double as denominator,
     -- Points of the productivity scope credited to the producer (KPI_SPEC 3, 9.5).
-    ytd_total_costs::double / nullif(ytd_points_scope::double, 0),
-    null,
-    costs_note
+    ytd_total_costs::double / nullif(ytd_points_scope::double, 0) as actual_value,
+    null as value_vs_budget,
+    costs_note as dq_note
 from finance
 union all
 select
     period_end,
     structure_code,
-    'IMP_LITIGATION',
-    ytd_litigation_costs::double,
-    null,
-    ytd_litigation_costs::double,
-    null,
-    costs_note
+    'IMP_LITIGATION' as quantity_code,
+    ytd_litigation_costs::double as numerator,
+    null as denominator,
+    ytd_litigation_costs::double as actual_value,
+    null as value_vs_budget,
+    costs_note as dq_note
 from finance

@@ -27,7 +27,8 @@ stocks as (
     where c.stock_or_flow = 'stock'
     -- The latest value of the month, should a system deliver more than one period end in it.
     qualify row_number() over (
-        partition by me.period_end, m.structure_code, c.quantity_code order by m.period_end desc
+        partition by me.period_end, m.structure_code, c.quantity_code
+        order by m.period_end desc
     ) = 1
 ),
 
@@ -81,7 +82,8 @@ flow_ytd as (
         on g.structure_code = f.structure_code and g.measure_code = f.measure_code and g.month_start = f.month_start
     left join delivered as d on g.measure_code = d.measure_code and g.month_start = d.month_start
     window ytd as (
-        partition by g.structure_code, g.measure_code, year(g.month_start) order by g.month_start
+        partition by g.structure_code, g.measure_code, year(g.month_start)
+        order by g.month_start
         rows between unbounded preceding and current row
     )
 )
@@ -101,11 +103,11 @@ select
     me.period_end,
     f.structure_code,
     f.quantity_code,
-    f.ytd_value,
-    null,
-    f.ytd_value,
-    null,
-    case when f.missing_months > 0 then 'incomplete_ytd' end
+    f.ytd_value as numerator,
+    null as denominator,
+    f.ytd_value as actual_value,
+    null as value_vs_budget,
+    case when f.missing_months > 0 then 'incomplete_ytd' end as dq_note
 from flow_ytd as f
 inner join {{ ref('int_month_ends') }} as me on f.month_start = me.month_start
 where f.is_delivered

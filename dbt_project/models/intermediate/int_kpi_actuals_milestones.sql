@@ -45,5 +45,9 @@ select
     case when count(*) < any_value(rec.register_records) then 'partial_records' end as dq_note
 from latest as l
 inner join records as rec on l.leaf_code = rec.leaf_code
-cross join (select structure_code from {{ ref('structures') }} where level = 'national') as nat
+cross join (
+    select structure_code
+    from {{ ref('structures') }}
+    where level = 'national'
+) as nat
 group by l.period_end, nat.structure_code, l.leaf_code

@@ -1,7 +1,10 @@
 -- The remaining practice-based quantities (KPI_SPEC 6.1-6.2): review-flagged and family-support claims
 -- defined, improvement-project pieces, continuity of income and average time. Owner attribution.
 with sets as (
-    select kpi_code, product_code from {{ ref('kpi_product_set') }}
+    select
+        kpi_code,
+        product_code
+    from {{ ref('kpi_product_set') }}
 ),
 
 monthly as (
@@ -68,28 +71,67 @@ ytd as (
 ),
 
 long as (
-    select period_end, structure_code, 'RDC_REVIEW_DEFINED_SHARE' as quantity_code,
-        ytd_rdc_review_defined as numerator, ytd_rdc_review_received as denominator,
+    select
+        period_end,
+        structure_code,
+        'RDC_REVIEW_DEFINED_SHARE' as quantity_code,
+        ytd_rdc_review_defined as numerator,
+        ytd_rdc_review_received as denominator,
         100.0 * ytd_rdc_review_defined / nullif(ytd_rdc_review_received, 0) as actual_value
     from ytd
     union all
-    select period_end, structure_code, 'FAMILY_SUPPORT_DEFINED_SHARE',
-        ytd_family_defined, ytd_family_received, 100.0 * ytd_family_defined / nullif(ytd_family_received, 0)
+    select
+        period_end,
+        structure_code,
+        'FAMILY_SUPPORT_DEFINED_SHARE' as quantity_code,
+        ytd_family_defined as numerator,
+        ytd_family_received as denominator,
+        100.0 * ytd_family_defined / nullif(ytd_family_received, 0) as actual_value
     from ytd
     union all
-    select period_end, structure_code, 'IMPROVEMENT_PROJECTS.A', ytd_project_a, null, ytd_project_a from ytd
-    union all
-    select period_end, structure_code, 'IMPROVEMENT_PROJECTS.B', ytd_project_b, null, ytd_project_b from ytd
-    union all
-    select period_end, structure_code, 'IMPROVEMENT_PROJECTS.C', ytd_project_c, null, ytd_project_c from ytd
-    union all
-    select period_end, structure_code, 'IMP_CONTINUITY',
-        ytd_continuity_on_time, ytd_continuity_granted,
-        100.0 * ytd_continuity_on_time / nullif(ytd_continuity_granted, 0)
+    select
+        period_end,
+        structure_code,
+        'IMPROVEMENT_PROJECTS.A' as quantity_code,
+        ytd_project_a as numerator,
+        null as denominator,
+        ytd_project_a as actual_value
     from ytd
     union all
-    select period_end, structure_code, 'IMP_AVG_TIME',
-        ytd_avg_time_days, ytd_avg_time_granted, ytd_avg_time_days / nullif(ytd_avg_time_granted, 0)
+    select
+        period_end,
+        structure_code,
+        'IMPROVEMENT_PROJECTS.B' as quantity_code,
+        ytd_project_b as numerator,
+        null as denominator,
+        ytd_project_b as actual_value
+    from ytd
+    union all
+    select
+        period_end,
+        structure_code,
+        'IMPROVEMENT_PROJECTS.C' as quantity_code,
+        ytd_project_c as numerator,
+        null as denominator,
+        ytd_project_c as actual_value
+    from ytd
+    union all
+    select
+        period_end,
+        structure_code,
+        'IMP_CONTINUITY' as quantity_code,
+        ytd_continuity_on_time as numerator,
+        ytd_continuity_granted as denominator,
+        100.0 * ytd_continuity_on_time / nullif(ytd_continuity_granted, 0) as actual_value
+    from ytd
+    union all
+    select
+        period_end,
+        structure_code,
+        'IMP_AVG_TIME' as quantity_code,
+        ytd_avg_time_days as numerator,
+        ytd_avg_time_granted as denominator,
+        ytd_avg_time_days / nullif(ytd_avg_time_granted, 0) as actual_value
     from ytd
 )
 

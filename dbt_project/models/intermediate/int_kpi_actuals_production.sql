@@ -24,15 +24,18 @@ owner_windows as (
         backlog_scope,
         backlog_points,
         sum(received_points) over (
-            partition by structure_code, backlog_scope order by month_start
-            range between interval 11 months preceding and current row
+            partition by structure_code, backlog_scope
+            order by month_start
+            range between interval '11 months' preceding and current row
         ) as inflow_points_12m,
         sum(received_pieces) over (
-            partition by structure_code, backlog_scope, year(month_start) order by month_start
+            partition by structure_code, backlog_scope, year(month_start)
+            order by month_start
             rows between unbounded preceding and current row
         ) as ytd_received_pieces,
         sum(defined_pieces) over (
-            partition by structure_code, backlog_scope, year(month_start) order by month_start
+            partition by structure_code, backlog_scope, year(month_start)
+            order by month_start
             rows between unbounded preceding and current row
         ) as ytd_defined_pieces
     from owner_groups
@@ -74,7 +77,11 @@ efficiency_monthly as (
         coalesce(s.fte_production_scope, 0) as fte_production_scope,
         coalesce(s.fte_prod, 0) as fte_prod,
         coalesce(s.fte_all, 0) as fte_all
-    from (select structure_code from producer union select structure_code from staff) as st
+    from (
+        select structure_code from producer
+        union
+        select structure_code from staff
+    ) as st
     cross join {{ ref('int_month_ends') }} as me
     left join producer as p on st.structure_code = p.structure_code and me.month_start = p.month_start
     left join staff as s on st.structure_code = s.structure_code and me.month_start = s.month_start
@@ -86,7 +93,8 @@ efficiency_ytd as (
         month_start,
         {% for col in ['points_lorda', 'points_scope', 'points_sussidiarieta', 'fte_production_scope', 'fte_prod', 'fte_all'] %}
         sum({{ col }}) over (
-            partition by structure_code, year(month_start) order by month_start
+            partition by structure_code, year(month_start)
+            order by month_start
             rows between unbounded preceding and current row
         ) as ytd_{{ col }}{{ "," if not loop.last }}
         {% endfor %}
@@ -106,35 +114,47 @@ long as (
     select
         structure_code,
         month_start,
-        'OUTFLOW',
-        ytd_defined_pieces,
-        ytd_received_pieces,
-        ytd_defined_pieces / nullif(ytd_received_pieces, 0)
+        'OUTFLOW' as quantity_code,
+        ytd_defined_pieces as numerator,
+        ytd_received_pieces as denominator,
+        ytd_defined_pieces / nullif(ytd_received_pieces, 0) as actual_value
     from owner_windows
     where backlog_scope = 'TOTAL'
     union all
-    select structure_code, month_start, 'PRODUZIONE_LORDA', ytd_points_lorda, null, ytd_points_lorda
-    from efficiency_ytd
-    union all
-    select structure_code, month_start, 'SUSSIDIARIETA', ytd_points_sussidiarieta, null, ytd_points_sussidiarieta
+    select
+        structure_code,
+        month_start,
+        'PRODUZIONE_LORDA' as quantity_code,
+        ytd_points_lorda as numerator,
+        null as denominator,
+        ytd_points_lorda as actual_value
     from efficiency_ytd
     union all
     select
         structure_code,
         month_start,
-        'PRODUCTIVITY',
-        ytd_points_scope,
-        ytd_fte_production_scope,
-        ytd_points_scope / nullif(ytd_fte_production_scope, 0)
+        'SUSSIDIARIETA' as quantity_code,
+        ytd_points_sussidiarieta as numerator,
+        null as denominator,
+        ytd_points_sussidiarieta as actual_value
     from efficiency_ytd
     union all
     select
         structure_code,
         month_start,
-        'STAFF_PROD_SHARE',
-        ytd_fte_prod,
-        ytd_fte_all,
-        100 * ytd_fte_prod / nullif(ytd_fte_all, 0)
+        'PRODUCTIVITY' as quantity_code,
+        ytd_points_scope as numerator,
+        ytd_fte_production_scope as denominator,
+        ytd_points_scope / nullif(ytd_fte_production_scope, 0) as actual_value
+    from efficiency_ytd
+    union all
+    select
+        structure_code,
+        month_start,
+        'STAFF_PROD_SHARE' as quantity_code,
+        ytd_fte_prod as numerator,
+        ytd_fte_all as denominator,
+        100 * ytd_fte_prod / nullif(ytd_fte_all, 0) as actual_value
     from efficiency_ytd
 )
 

@@ -5,11 +5,22 @@
 -- Product index = weighted mean of its elementary indices (seed quality_weights); group index = mean of
 -- its products' indices weighted by their homogenised points defined in the period.
 with weights as (
-    select indicator, weight, polarity from {{ ref('quality_weights') }}
+    select
+        indicator,
+        weight,
+        polarity
+    from {{ ref('quality_weights') }}
 ),
 
 values_long as (
-    select v.structure_code, v.product_code, v.period_end, v.ytd_defined_points, w.indicator, w.weight, w.polarity,
+    select
+        v.structure_code,
+        v.product_code,
+        v.period_end,
+        v.ytd_defined_points,
+        w.indicator,
+        w.weight,
+        w.polarity,
         case w.indicator
             when 'share_within_standard' then v.share_within_standard
             when 'avg_definition_days' then v.avg_definition_days
@@ -30,7 +41,13 @@ with_cluster as (
 ),
 
 budget as (
-    select level, cost_cluster, product_code, indicator, period_end, median(value) as budget_value
+    select
+        level,
+        cost_cluster,
+        product_code,
+        indicator,
+        period_end,
+        median(value) as budget_value
     from with_cluster
     where cost_cluster is not null and value is not null
     group by all

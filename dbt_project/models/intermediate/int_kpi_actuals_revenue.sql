@@ -25,21 +25,21 @@ union all
 select
     period_end,
     structure_code,
-    'IEEP.PRESTAZIONI',
-    ytd_ieep_prestazioni::double,
-    null,
-    ytd_ieep_prestazioni::double,
-    null,
-    revenue_note
+    'IEEP.PRESTAZIONI' as quantity_code,
+    ytd_ieep_prestazioni::double as numerator,
+    null as denominator,
+    ytd_ieep_prestazioni::double as actual_value,
+    null as value_vs_budget,
+    revenue_note as dq_note
 from finance
 union all
 select
     period_end,
     structure_code,
-    'IMP_INSPECTION',
-    ytd_inspection_collections::double,
-    null,
-    ytd_inspection_collections::double,
-    null,
-    revenue_note
+    'IMP_INSPECTION' as quantity_code,
+    ytd_inspection_collections::double as numerator,
+    null as denominator,
+    ytd_inspection_collections::double as actual_value,
+    null as value_vs_budget,
+    revenue_note as dq_note
 from finance

@@ -23,5 +23,9 @@ select
     case when lw.wave < year(lw.period_end) then 'stale' end as dq_note
 from latest_wave as lw
 inner join {{ ref('stg_survey') }} as s on lw.wave = s.wave and lw.month_start >= s.first_delivery_month
-cross join (select structure_code from {{ ref('structures') }} where level = 'national') as n
+cross join (
+    select structure_code
+    from {{ ref('structures') }}
+    where level = 'national'
+) as n
 group by lw.period_end, n.structure_code, lw.wave

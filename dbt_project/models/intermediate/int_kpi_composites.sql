@@ -13,7 +13,8 @@ with parts as (
         t.part_weight,
         v.actual_value / nullif(v.target_value, 0) as ratio,
         row_number() over (
-            partition by v.period_end, v.structure_code, v.parent_code order by t.part_weight desc, v.kpi_code
+            partition by v.period_end, v.structure_code, v.parent_code
+            order by t.part_weight desc, v.kpi_code asc
         ) as part_rank
     from {{ ref('int_kpi_values') }} as v
     inner join {{ ref('int_kpi_tree') }} as t on v.kpi_code = t.node_code
@@ -28,7 +29,10 @@ per_composite as (
         count(*) as n_parts,
         count(ratio) as n_ratios,
         -- Summed in a fixed order (heaviest part first) so the result is the same double on every run.
-        list_sum(list(part_weight * least(1.5, greatest(0.5, ratio)) order by part_rank)) as clamped,
+        list_sum(list(
+            part_weight * least(1.5, greatest(0.5, ratio))
+            order by part_rank
+        )) as clamped,
         max(part_weight) filter (where part_rank = 1) as w1,
         max(ratio) filter (where part_rank = 1) as c1,
         max(part_weight) filter (where part_rank = 2) as w2,

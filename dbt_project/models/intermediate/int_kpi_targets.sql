@@ -32,10 +32,17 @@ with plan_targets as (
 ),
 
 anchors as (
-    select node_code, 0 as month, 0.0 as share
+    select
+        node_code,
+        0 as month,
+        0.0 as share
     from (select distinct node_code from {{ ref('target_profiles') }})
     union all
-    select node_code, month, share from {{ ref('target_profiles') }}
+    select
+        node_code,
+        month,
+        share
+    from {{ ref('target_profiles') }}
 ),
 
 months as (
@@ -96,7 +103,12 @@ structure_targets as (
         coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
             as plan_annual_target,
         coalesce(own.plan_line, nat.plan_line)::varchar as target_plan_line
-    from (select distinct node_code, year from plan_targets) as t
+    from (
+        select distinct
+            node_code,
+            year
+        from plan_targets
+    ) as t
     inner join {{ ref('kpi_nodes') }} as n on t.node_code = n.node_code
     cross join {{ ref('structures') }} as s
     left join plan_targets as own

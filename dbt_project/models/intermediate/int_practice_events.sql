@@ -83,23 +83,40 @@ defined as (
     group by all
 ),
 
-open_month_ends as (
-    -- The months whose end falls within the product's standard days of receipt: at most a few per practice.
+open_by_day as (
+    -- Practices that can be open at a month end, counted by day of receipt and month of definition first:
+    -- whether one is open at a month end depends on nothing finer, and the month expansion below then works
+    -- on these counts rather than on every practice.
     select
         structure_code,
         producing_structure_code,
         product_code,
         received_on,
-        defined_on,
+        date_trunc('month', defined_on)::date as defined_month,
         standard_days,
+        count(*) as pieces
+    from practices
+    -- Defined within the month of receipt: never open at a month end.
+    where defined_on is null or defined_on > last_day(received_on)
+    group by all
+),
+
+open_month_ends as (
+    -- The months whose end falls within the product's standard days of receipt: at most a few per day.
+    select
+        structure_code,
+        producing_structure_code,
+        product_code,
+        received_on,
+        defined_month,
+        standard_days,
+        pieces,
         unnest(generate_series(
             date_trunc('month', received_on),
             date_trunc('month', received_on + standard_days - 1),
             interval 1 month
         ))::date as month_start
-    from practices
-    -- Defined within the month of receipt: never open at a month end.
-    where defined_on is null or defined_on > last_day(received_on)
+    from open_by_day
 ),
 
 young_open as (
@@ -109,7 +126,7 @@ young_open as (
         product_code,
         'young_open' as event,
         month_start,
-        count(*) as pieces,
+        sum(pieces) as pieces,
         0 as not_cancelled,
         0 as defined,
         0 as granted,
@@ -124,7 +141,8 @@ young_open as (
     from open_month_ends
     where
         last_day(month_start) < received_on + standard_days
-        and (defined_on is null or defined_on > last_day(month_start))
+        -- Open at the month end: defined in a later month (defined_on > month end) or not yet.
+        and (defined_month is null or defined_month > month_start)
         and month_start <= (select max(me.month_start) from {{ ref('int_month_ends') }} as me)
     group by all
 ),

@@ -70,7 +70,8 @@ ytd as (
         last_day(month_start) as period_end,
         {% for c in ['defined_pieces', 'within_standard', 'definition_days', 'defined_points'] %}
         sum({{ c }}) over (
-            partition by structure_code, product_code, year(month_start) order by month_start
+            partition by structure_code, product_code, year(month_start)
+            order by month_start
             rows between unbounded preceding and current row
         ) as ytd_{{ c }},
         {% endfor %}

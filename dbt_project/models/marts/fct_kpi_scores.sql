@@ -4,13 +4,35 @@
 {{ config(tags=['scenario_rescored']) }}
 with rows_ as (
     select
-        period_end, structure_code, kpi_code, node_kind, quantity_code, polarity, cap_high,
-        actual_value, numerator, denominator, target_value, value_vs_budget, dq_note
+        period_end,
+        structure_code,
+        kpi_code,
+        node_kind,
+        quantity_code,
+        polarity,
+        cap_high,
+        actual_value,
+        numerator,
+        denominator,
+        target_value,
+        value_vs_budget,
+        dq_note
     from {{ ref('int_kpi_values') }}
     union all
     select
-        period_end, structure_code, kpi_code, node_kind, quantity_code, polarity, cap_high,
-        actual_value, numerator, denominator, target_value, value_vs_budget, dq_note
+        period_end,
+        structure_code,
+        kpi_code,
+        node_kind,
+        quantity_code,
+        polarity,
+        cap_high,
+        actual_value,
+        numerator,
+        denominator,
+        target_value,
+        value_vs_budget,
+        dq_note
     from {{ ref('int_kpi_composites') }}
 ),
 
@@ -32,7 +54,11 @@ capped as (
 
 quarter_ends as (
     -- The plan's "progressive reduction" of backlog indices in Q1-Q3 (L4577), reported as a flag.
-    select period_end, structure_code, kpi_code, actual_value
+    select
+        period_end,
+        structure_code,
+        kpi_code,
+        actual_value
     from rows_
     where month(period_end) in (3, 6, 9, 12) and quantity_code like 'IG\_%' escape '\'
 )

@@ -17,13 +17,24 @@ with leaves as (
 ),
 
 grid as (
-    select g.period_end, g.structure_code, g.level, g.node_code, g.parent_code, g.kind, g.node_depth
+    select
+        g.period_end,
+        g.structure_code,
+        g.level,
+        g.node_code,
+        g.parent_code,
+        g.kind,
+        g.node_depth
     from {{ ref('int_kpi_grid') }} as g
     where g.kind not in ('part', 'reported')
 ),
 
 weights as (
-    select node_code, level, weight from {{ ref('int_kpi_weights') }}
+    select
+        node_code,
+        level,
+        weight
+    from {{ ref('int_kpi_weights') }}
 ),
 
 {% for depth in range(max_depth, -1, -1) %}
@@ -60,12 +71,15 @@ level_{{ depth }} as (
     where g.node_depth = {{ depth }} and g.kind not in ('leaf', 'composite')
     group by all
     {% endif %}
-){{ "," if not loop.last }}
+),
 {% endfor %}
 
-, all_levels as (
+all_levels as (
     {% for depth in range(0, max_depth + 1) %}
-    select *, {{ depth }} as node_level from level_{{ depth }}
+    select
+        *,
+        {{ depth }} as node_level
+    from level_{{ depth }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

@@ -20,4 +20,7 @@ select
     _file,
     _row
 from current_rows
-qualify row_number() over (partition by response_id order by delivery_month desc, _row desc) = 1
+qualify row_number() over (
+    partition by response_id
+    order by delivery_month desc, _row desc
+) = 1
