@@ -39,16 +39,7 @@ received as (
         date_trunc('month', received_on)::date as month_start,
         count(*) as pieces,
         count(*) filter (where not is_cancelled) as not_cancelled,
-        0 as defined,
-        0 as granted,
-        count(*) filter (where not is_cancelled and review_flag) as review,
-        0 as project_a,
-        0 as project_b,
-        0 as project_c,
-        0 as within_standard,
-        0 as defined_days,
-        0 as granted_days,
-        0 as granted_on_time
+        count(*) filter (where not is_cancelled and review_flag) as review
     from practices
     group by all
 ),
@@ -126,18 +117,7 @@ young_open as (
         product_code,
         'young_open' as event,
         month_start,
-        sum(pieces) as pieces,
-        0 as not_cancelled,
-        0 as defined,
-        0 as granted,
-        0 as review,
-        0 as project_a,
-        0 as project_b,
-        0 as project_c,
-        0 as within_standard,
-        0 as defined_days,
-        0 as granted_days,
-        0 as granted_on_time
+        sum(pieces) as pieces
     from open_month_ends
     where
         last_day(month_start) < received_on + standard_days
@@ -148,10 +128,11 @@ young_open as (
 ),
 
 events as (
+    -- By name: each event kind carries only its own counts; the others are 0 below.
     select * from received
-    union all
+    union all by name
     select * from defined
-    union all
+    union all by name
     select * from young_open
 )
 
@@ -161,16 +142,16 @@ select
     product_code,
     event,
     month_start,
-    pieces::bigint as pieces,
-    not_cancelled::bigint as not_cancelled,
-    defined::bigint as defined,
-    granted::bigint as granted,
-    review::bigint as review,
-    project_a::bigint as project_a,
-    project_b::bigint as project_b,
-    project_c::bigint as project_c,
-    within_standard::bigint as within_standard,
-    defined_days::bigint as defined_days,
-    granted_days::bigint as granted_days,
-    granted_on_time::bigint as granted_on_time
+    coalesce(pieces, 0)::bigint as pieces,
+    coalesce(not_cancelled, 0)::bigint as not_cancelled,
+    coalesce(defined, 0)::bigint as defined,
+    coalesce(granted, 0)::bigint as granted,
+    coalesce(review, 0)::bigint as review,
+    coalesce(project_a, 0)::bigint as project_a,
+    coalesce(project_b, 0)::bigint as project_b,
+    coalesce(project_c, 0)::bigint as project_c,
+    coalesce(within_standard, 0)::bigint as within_standard,
+    coalesce(defined_days, 0)::bigint as defined_days,
+    coalesce(granted_days, 0)::bigint as granted_days,
+    coalesce(granted_on_time, 0)::bigint as granted_on_time
 from events

@@ -2,37 +2,16 @@
 -- scoring rule applied once, through the scoring macros (KPI_SPEC 2). A leaf without an actual keeps its
 -- row with a NULL score (dq_status 'missing_actual'); a leaf that does not apply at a level has no row.
 {{ config(tags=['scenario_rescored']) }}
+{% set value_columns = ['period_end', 'structure_code', 'kpi_code', 'node_kind', 'quantity_code', 'polarity',
+                         'cap_high', 'actual_value', 'numerator', 'denominator', 'target_value',
+                         'value_vs_budget', 'dq_note'] %}
 with rows_ as (
     select
-        period_end,
-        structure_code,
-        kpi_code,
-        node_kind,
-        quantity_code,
-        polarity,
-        cap_high,
-        actual_value,
-        numerator,
-        denominator,
-        target_value,
-        value_vs_budget,
-        dq_note
+        {{ value_columns | join(',\n        ') }}
     from {{ ref('int_kpi_values') }}
     union all
     select
-        period_end,
-        structure_code,
-        kpi_code,
-        node_kind,
-        quantity_code,
-        polarity,
-        cap_high,
-        actual_value,
-        numerator,
-        denominator,
-        target_value,
-        value_vs_budget,
-        dq_note
+        {{ value_columns | join(',\n        ') }}
     from {{ ref('int_kpi_composites') }}
 ),
 
