@@ -10,10 +10,19 @@ adding DuckDB there makes GX fetch before anything closes. The name is private, 
 Why an explicit release (G2): two SQLAlchemy engines hold the DuckDB file (the datasource's own and the execution
 engine's persistent connection); until both are gone, dbt or the loader in another process gets "Could not set
 lock on file". `open_warehouse` closes both on exit, whatever happened inside.
+
+Why two faster metric implementations (DuckDB only, same values; other dialects keep GX's own):
+- an UnexpectedRowsExpectation needs the query's row count and its first rows, which GX computes with two
+  separate executions of the query (each a full scan of a raw table); here one execution materialises the
+  query's rows once (key columns only) and returns both the count and the first `MAX_RESULT_RECORDS` rows;
+- ExpectCompoundColumnsToBeUnique maps every row to the size of its key group, which GX builds as a join of the
+  batch (every column) with a GROUP BY of it; a window count over the key columns gives the same sizes without the
+  join (rows with a null key column get no size, as the join's equality drops them), at a third of the time.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Iterator
@@ -50,6 +59,95 @@ def apply_duckdb_patch() -> None:
     if any(str(getattr(d, "value", d)) == "duckdb" for d in current):
         return
     see._PERSISTED_CONNECTION_DIALECTS = (*current, _DuckDBDialect("duckdb"))
+    _patch_metrics()
+
+
+def _is_duckdb(execution_engine) -> bool:
+    return getattr(execution_engine, "dialect_name", None) == "duckdb"
+
+
+def _like(fn, original):
+    """Give a replacement metric function the attributes GX's decorators put on the original."""
+    for attr in ("metric_engine", "metric_fn_type", "metric_definition_kwargs", "domain_type"):
+        if hasattr(original, attr):
+            setattr(fn, attr, getattr(original, attr))
+    return fn
+
+
+def _rows_and_count(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs) -> tuple[int, list[dict]]:
+    """Count and first rows of an unexpected-rows query from one execution, cached on the execution engine."""
+    from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+    from great_expectations.constants import MAX_RESULT_RECORDS
+    from great_expectations.core.metric_domain_types import MetricDomainTypes
+
+    batch_selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs,
+                                                                 domain_type=MetricDomainTypes.TABLE)
+    query = cls._get_query_from_metric_value_kwargs(metric_value_kwargs)
+    sub = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+        query=query, batch_selectable=batch_selectable, execution_engine=execution_engine)
+    cache = execution_engine.__dict__.setdefault("_piramide_unexpected_rows", {})
+    if sub not in cache:
+        n = "__piramide_unexpected_row_count"
+        # The suite's own query as GX substituted it (suites.py composes it from contract identifiers only).
+        combined = (f"WITH __piramide_q AS MATERIALIZED ({sub}) "  # noqa: S608
+                    f"SELECT *, (SELECT COUNT(*) FROM __piramide_q) AS {n} FROM __piramide_q "
+                    f"LIMIT {int(MAX_RESULT_RECORDS)}")
+        rows = execution_engine.execute_query(sa.text(combined)).fetchall()
+        count = int(rows[0][-1]) if rows else 0
+        cache[sub] = (count, [{k: v for k, v in r._asdict().items() if k != n} for r in rows])
+    return cache[sub]
+
+
+def _patch_metrics() -> None:
+    import great_expectations.expectations.metrics  # noqa: F401 - registers the metrics
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.metrics.map_metric_provider.multicolumn_function_partial import (
+        multicolumn_function_partial,
+    )
+    from great_expectations.expectations.registry import _registered_metrics
+
+    engine_name = SqlAlchemyExecutionEngine.__name__
+    table_cls, table_fn = _registered_metrics["unexpected_rows_query.table"]["providers"][engine_name]
+    count_cls, count_fn = _registered_metrics["unexpected_rows_query.row_count"]["providers"][engine_name]
+
+    def rows_table(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics,
+                   runtime_configuration):
+        if not _is_duckdb(execution_engine) or metric_value_kwargs.get("fetch_all"):
+            return table_fn(cls=cls, execution_engine=execution_engine, metric_domain_kwargs=metric_domain_kwargs,
+                            metric_value_kwargs=metric_value_kwargs, metrics=metrics,
+                            runtime_configuration=runtime_configuration)
+        return list(_rows_and_count(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)[1])
+
+    def rows_count(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics,
+                   runtime_configuration):
+        if not _is_duckdb(execution_engine):
+            return count_fn(cls=cls, execution_engine=execution_engine, metric_domain_kwargs=metric_domain_kwargs,
+                            metric_value_kwargs=metric_value_kwargs, metrics=metrics,
+                            runtime_configuration=runtime_configuration)
+        return _rows_and_count(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)[0]
+
+    _registered_metrics["unexpected_rows_query.table"]["providers"][engine_name] = (
+        table_cls, _like(rows_table, table_fn))
+    _registered_metrics["unexpected_rows_query.row_count"]["providers"][engine_name] = (
+        count_cls, _like(rows_count, count_fn))
+
+    map_cls, map_fn = _registered_metrics["compound_columns.count.map"]["providers"][engine_name]
+    original_map = inspect.unwrap(map_fn)
+
+    def group_sizes(cls, column_list, **kwargs):
+        if getattr(kwargs.get("_sqlalchemy_engine"), "dialect", None) is None \
+                or kwargs["_sqlalchemy_engine"].dialect.name != "duckdb":
+            return original_map(cls, column_list, **kwargs)
+        from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+
+        keys = [sa.column(c) for c in kwargs["_column_names"]]
+        size = sa.case((sa.and_(*(k.isnot(None) for k in keys)), sa.func.count().over(partition_by=keys)),
+                       else_=sa.null())
+        return (sa.select(*(sa.column(c) for c in kwargs["_table_columns"]), size.label("_num_rows"))
+                .select_from(kwargs["_table"]).alias("records_with_grouped_column_counts_subquery"))
+
+    _registered_metrics["compound_columns.count.map"]["providers"][engine_name] = (
+        map_cls, multicolumn_function_partial(engine=SqlAlchemyExecutionEngine)(group_sizes))
 
 
 def new_context(docs_dir: Path | None = None):
