@@ -36,20 +36,8 @@ with current_rows as (
 )
 {%- if is_incremental() %},
 
-new_deliveries as (
-    select delivery_id
-    from {{ source('audit', 'current_deliveries') }}
-    where family = '{{ family }}' and delivery_id > (select coalesce(max(delivery_id), 0) from {{ this }})
-),
-
 touched as (
-    select r.{{ key }}
-    from {{ source('raw', family) }} as r
-    where r.delivery_id in (select nd.delivery_id from new_deliveries as nd)
-    union
-    select t.{{ key }}
-    from {{ this }} as t
-    where t.delivery_id not in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
+    {{ touched_keys(family, key) }}
 )
 {%- endif %},
 
@@ -78,4 +66,23 @@ where rowid in (select winners.raw_rowid from winners)
     {%- else -%}
         select 1
     {%- endif -%}
+{% endmacro %}
+
+
+{#
+    Keys whose latest state a build of {{ this }} re-ranks: those the deliveries loaded since its last build mention,
+    plus those whose stored state came from a delivery that has since been superseded.
+#}
+{% macro touched_keys(family, key) %}
+    select r.{{ key }}
+    from {{ source('raw', family) }} as r
+    where r.delivery_id in (
+        select nd.delivery_id
+        from {{ source('audit', 'current_deliveries') }} as nd
+        where nd.family = '{{ family }}' and nd.delivery_id > (select coalesce(max(t.delivery_id), 0) from {{ this }} as t)
+    )
+    union
+    select t.{{ key }}
+    from {{ this }} as t
+    where t.delivery_id not in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
 {% endmacro %}

@@ -4,7 +4,8 @@ On a copy of the session's sample, June 2021's practice file and May 2021's cont
 some items dropped and some practices reopened. An incremental `dbt build` must then give exactly what a
 `--full-refresh` gives (the staging states row for row, the scores to 1e-9), must drop the items that only the
 superseded files mentioned, and must leave untouched states alone (a marker planted in one survives the
-incremental build and is gone after the full refresh: proof that the build did not recompute everything).
+incremental build and is gone after the full refresh: proof that the build did not recompute everything). The
+practice cube is maintained by difference: a marker cell planted in it survives the incremental build too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from tests.conftest import run_dbt
 pytestmark = pytest.mark.slow
 
 PRACTICES, CONTACTS = "practices_2021-06.parquet", "contacts_2021-05.parquet"
+MARKER_CELL = ("'alessandria' as structure_code, 'alessandria' as producing_structure_code, 'MARKER' as product_code, "
+               "'young_open' as event, date '2021-01-01' as month_start")
 # hash() % 50 = 0: dropped from the re-delivery; = 1: reported again as still open.
 DROP, REOPEN = 0, 1
 
@@ -75,6 +78,11 @@ def test_an_incremental_build_equals_a_full_refresh_and_touches_only_what_change
     """, [sup_practices, sup_practices])[0][0]
     con = duckdb.connect(str(wh))
     con.execute("update staging.stg_practices set project_tag = 'Z' where practice_id = ?", [untouched])
+    # A cube cell of a product no practice has: no change can touch it, and no consumer reads it (young_open
+    # cells only join the owner view's cells of real products).
+    con.execute(f"insert into intermediate.int_practice_events by name select {MARKER_CELL}, 7 as pieces, "
+                "0 as not_cancelled, 0 as defined, 0 as granted, 0 as review, 0 as project_a, 0 as project_b, "
+                "0 as project_c, 0 as within_standard, 0 as defined_days, 0 as granted_days, 0 as granted_on_time")
     con.close()
 
     _restate(sample_copy.inbox, PRACTICES, "practice_id", reopen=True)
@@ -88,6 +96,9 @@ def test_an_incremental_build_equals_a_full_refresh_and_touches_only_what_change
     assert q(wh, "select count(*) from staging.stg_practices where practice_id in (select unnest(?)) "
                  "and defined_on is null and delivery_id = ?", [reopened, res.delivery_id]) == [(len(reopened),)]
     assert q(wh, "select project_tag from staging.stg_practices where practice_id = ?", [untouched]) == [("Z",)]
+    # The cube was updated by difference: the marker cell is still there, and the replaced states are consumed.
+    assert q(wh, "select pieces from intermediate.int_practice_events where product_code = 'MARKER'") == [(7,)]
+    assert q(wh, "select count(*) from staging.stg_practices__changes")[0][0] == 0
     # No state is left from a superseded delivery.
     for model in ("stg_practices", "stg_contacts"):
         assert q(wh, f"select count(*) from staging.{model} where delivery_id not in "  # noqa: S608
@@ -95,6 +106,7 @@ def test_an_incremental_build_equals_a_full_refresh_and_touches_only_what_change
 
     con = duckdb.connect(str(wh))
     con.execute("update staging.stg_practices set project_tag = null where practice_id = ?", [untouched])
+    con.execute("delete from intermediate.int_practice_events where product_code = 'MARKER'")
     con.close()
     states = {m: _table(wh, f"select * from staging.{m}") for m in ("stg_practices", "stg_contacts")}  # noqa: S608
     cube = _table(wh, "select * from intermediate.int_practice_events")

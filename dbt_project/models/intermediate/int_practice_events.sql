@@ -4,13 +4,50 @@
 -- Events: 'received' (month of receipt), 'defined' (month of definition or cancellation: the practice leaves
 -- the backlog) and 'young_open' (a month end at which the practice is open and younger than its product's
 -- standard days, KPI_SPEC 5.1).
+-- Incremental by difference (macros/practice_changes.sql): a build counts the new states of the practices
+-- that changed since the last build with weight +1 and the states they replaced with weight -1, and adds the
+-- result to the cells it touches. Every count is a sum of weights, so a month's new delivery costs the size of
+-- that delivery; a cell whose pieces fall to 0 is deleted (a full build has no such cell).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['structure_code', 'producing_structure_code', 'product_code', 'event', 'month_start'],
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() and practice_cube_reset() | trim == 'true' %}delete from {{ this }}{% endif %}",
+    post_hook=["delete from {{ this }} where pieces = 0", "{{ practice_cube_consumed() }}"]
+) }}
+{%- set by_difference = is_incremental() and practice_cube_reset() | trim == 'false' %}
+
 with params as (
     select max(value) filter (where parameter = 'continuity_days') as continuity_days
     from {{ ref('kpi_parameters') }}
 ),
 
+states as (
+    {%- if by_difference %}
+    {%- set changes = side_table(ref('stg_practices'), '__changes') %}
+    select
+        s.*,
+        1 as w
+    from {{ ref('stg_practices') }} as s
+    where s.practice_id in (select c.practice_id from {{ changes }} as c)
+    union all by name
+    select
+        c.* exclude (has_prior, is_reset),
+        -1 as w
+    from {{ changes }} as c
+    where c.has_prior
+    {%- else %}
+    select
+        s.*,
+        1 as w
+    from {{ ref('stg_practices') }} as s
+    {%- endif %}
+),
+
 practices as (
     select
+        p.w,
         p.structure_code,
         p.producing_structure_code,
         p.product_code,
@@ -23,7 +60,7 @@ practices as (
         c.standard_days,
         coalesce(p.outcome = 'cancelled', false) as is_cancelled,
         coalesce(p.outcome in ('granted', 'rejected', 'other'), false) as is_defined
-    from {{ ref('stg_practices') }} as p
+    from states as p
     inner join {{ ref('product_catalogue') }} as c on p.product_code = c.product_code
     -- Both structures must be known (the loader quarantines unknown codes; this keeps the cube closed).
     inner join {{ ref('structures') }} as own on p.structure_code = own.structure_code
@@ -37,9 +74,9 @@ received as (
         product_code,
         'received' as event,
         date_trunc('month', received_on)::date as month_start,
-        count(*) as pieces,
-        count(*) filter (where not is_cancelled) as not_cancelled,
-        count(*) filter (where not is_cancelled and review_flag) as review
+        sum(w) as pieces,
+        sum(w) filter (where not is_cancelled) as not_cancelled,
+        sum(w) filter (where not is_cancelled and review_flag) as review
     from practices
     group by all
 ),
@@ -51,20 +88,20 @@ defined as (
         product_code,
         'defined' as event,
         date_trunc('month', defined_on)::date as month_start,
-        count(*) as pieces,
-        count(*) filter (where not is_cancelled) as not_cancelled,
-        count(*) filter (where is_defined) as defined,
-        count(*) filter (where outcome = 'granted') as granted,
-        count(*) filter (where is_defined and review_flag) as review,
-        count(*) filter (where is_defined and project_tag = 'A') as project_a,
-        count(*) filter (where is_defined and project_tag = 'B') as project_b,
-        count(*) filter (where is_defined and project_tag = 'C') as project_c,
-        count(*) filter (where is_defined and defined_on - received_on <= standard_days) as within_standard,
-        coalesce(sum(defined_on - received_on) filter (where is_defined), 0) as defined_days,
-        coalesce(sum(defined_on - received_on) filter (where outcome = 'granted'), 0) as granted_days,
+        sum(w) as pieces,
+        sum(w) filter (where not is_cancelled) as not_cancelled,
+        sum(w) filter (where is_defined) as defined,
+        sum(w) filter (where outcome = 'granted') as granted,
+        sum(w) filter (where is_defined and review_flag) as review,
+        sum(w) filter (where is_defined and project_tag = 'A') as project_a,
+        sum(w) filter (where is_defined and project_tag = 'B') as project_b,
+        sum(w) filter (where is_defined and project_tag = 'C') as project_c,
+        sum(w) filter (where is_defined and defined_on - received_on <= standard_days) as within_standard,
+        coalesce(sum(w * (defined_on - received_on)) filter (where is_defined), 0) as defined_days,
+        coalesce(sum(w * (defined_on - received_on)) filter (where outcome = 'granted'), 0) as granted_days,
         -- Continuity of income (KPI_SPEC 6.2): paid without a gap when defined within the parameter's days of
         -- the later of entitlement and receipt.
-        count(*) filter (
+        sum(w) filter (
             where outcome = 'granted'
             and defined_on - greatest(coalesce(entitlement_on, received_on), received_on)
             <= (select params.continuity_days from params)
@@ -85,7 +122,7 @@ open_by_day as (
         received_on,
         date_trunc('month', defined_on)::date as defined_month,
         standard_days,
-        count(*) as pieces
+        sum(w) as pieces
     from practices
     -- Defined within the month of receipt: never open at a month end.
     where defined_on is null or defined_on > last_day(received_on)
@@ -123,7 +160,6 @@ young_open as (
         last_day(month_start) < received_on + standard_days
         -- Open at the month end: defined in a later month (defined_on > month end) or not yet.
         and (defined_month is null or defined_month > month_start)
-        and month_start <= (select max(me.month_start) from {{ ref('int_month_ends') }} as me)
     group by all
 ),
 
@@ -134,6 +170,32 @@ events as (
     select * from defined
     union all by name
     select * from young_open
+),
+
+{%- set measures = ['pieces', 'not_cancelled', 'defined', 'granted', 'review', 'project_a', 'project_b',
+                     'project_c', 'within_standard', 'defined_days', 'granted_days', 'granted_on_time'] %}
+
+cells as (
+    select
+        structure_code,
+        producing_structure_code,
+        product_code,
+        event,
+        month_start,
+        {%- for m in measures %}
+        coalesce({{ m }}, 0)::bigint as {{ m }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from events
+)
+{%- if by_difference %},
+
+touched_cells as (
+    -- The stored cells the changes fall in, plus the changes themselves: summed, the cells' new values.
+    select t.*
+    from {{ this }} as t
+    semi join cells using (structure_code, producing_structure_code, product_code, event, month_start)
+    union all by name
+    select * from cells
 )
 
 select
@@ -142,16 +204,12 @@ select
     product_code,
     event,
     month_start,
-    coalesce(pieces, 0)::bigint as pieces,
-    coalesce(not_cancelled, 0)::bigint as not_cancelled,
-    coalesce(defined, 0)::bigint as defined,
-    coalesce(granted, 0)::bigint as granted,
-    coalesce(review, 0)::bigint as review,
-    coalesce(project_a, 0)::bigint as project_a,
-    coalesce(project_b, 0)::bigint as project_b,
-    coalesce(project_c, 0)::bigint as project_c,
-    coalesce(within_standard, 0)::bigint as within_standard,
-    coalesce(defined_days, 0)::bigint as defined_days,
-    coalesce(granted_days, 0)::bigint as granted_days,
-    coalesce(granted_on_time, 0)::bigint as granted_on_time
-from events
+    {%- for m in measures %}
+    sum({{ m }})::bigint as {{ m }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from touched_cells
+group by all
+{%- else %}
+
+select * from cells
+{%- endif %}
