@@ -125,3 +125,43 @@ def test_an_incremental_build_equals_a_full_refresh_and_touches_only_what_change
     diffs = [k for k, v in full.items() if (v is None) != (scores[k] is None)
              or (v is not None and abs(v - scores[k]) > 1e-9 * max(1.0, abs(v)))]
     assert diffs == []
+
+
+def _plant_marker(wh) -> None:
+    con = duckdb.connect(str(wh))
+    con.execute(f"insert into intermediate.int_practice_events by name select {MARKER_CELL}, 7 as pieces, "
+                "0 as not_cancelled, 0 as defined, 0 as granted, 0 as review, 0 as project_a, 0 as project_b, "
+                "0 as project_c, 0 as within_standard, 0 as defined_days, 0 as granted_days, 0 as granted_on_time")
+    con.close()
+
+
+def _marker(wh) -> list[tuple]:
+    return q(wh, "select pieces from intermediate.int_practice_events where product_code = 'MARKER'")
+
+
+def test_the_cube_rebuilds_whole_when_it_cannot_know_what_it_counted(sample_copy):
+    wh = sample_copy.warehouse
+    cube = _table(wh, "select * from intermediate.int_practice_events")
+
+    # Nothing changed: the build adds nothing and keeps what it holds (the marker too).
+    _plant_marker(wh)
+    run_dbt("run", "--select", "int_practice_events")
+    assert _marker(wh) == [(7,)]
+
+    # Reference data it was built on changed (the fingerprint differs): rebuilt whole, the marker is gone.
+    con = duckdb.connect(str(wh))
+    con.execute("update intermediate.int_practice_events__reference set fingerprint = 'before a catalogue change'")
+    con.close()
+    run_dbt("run", "--select", "int_practice_events")
+    assert _marker(wh) == []
+    assert _table(wh, "select * from intermediate.int_practice_events") == cube
+
+    # stg_practices refreshed on its own: it cannot say which states it replaced, so it leaves a reset row, and
+    # the next cube build starts again from every state.
+    _plant_marker(wh)
+    run_dbt("run", "--select", "stg_practices", "--full-refresh")
+    assert q(wh, "select count(*) from staging.stg_practices__changes where is_reset") == [(1,)]
+    run_dbt("run", "--select", "int_practice_events")
+    assert _marker(wh) == []
+    assert q(wh, "select count(*) from staging.stg_practices__changes") == [(0,)]
+    assert _table(wh, "select * from intermediate.int_practice_events") == cube
