@@ -350,7 +350,9 @@ def write_results(args, started, gen, load_main, load_last, pipeline_stages, dbt
         pv = peer_res.get("figures", {}).get(k)
         lines.append(f"| {k} | {pipe.get(k)!r} | {floor_res['figures'].get(k)!r} | "
                      f"{'-' if pv is None else repr(pv)} |")
-    lines += ["", f"All three agree within {REL_TOL:g} relative (asserted before any time is reported).", "",
+    agreeing = "All three agree" if peer_res.get("figures") else (
+        f"The pipeline and the floor agree (the peer has no figures: {peer_res['status']})")
+    lines += ["", f"{agreeing} within {REL_TOL:g} relative (asserted before any time is reported).", "",
               "## Ratios", ""]
     lines.append(f"- pipeline ÷ floor = {models.seconds:.1f} / {floor.seconds:.1f} = "
                  f"**{models.seconds / floor.seconds:.2f}** (wall of the dbt command vs the floor's process; "
