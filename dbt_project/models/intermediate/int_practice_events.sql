@@ -8,10 +8,11 @@
 -- that changed since the last build with weight +1 and the states they replaced with weight -1, and adds the
 -- result to the cells it touches. Every count is a sum of weights, so a month's new delivery costs the size of
 -- that delivery; a cell whose pieces fall to 0 is deleted (a full build has no such cell).
+{%- set cell_key = ['structure_code', 'producing_structure_code', 'product_code', 'event', 'month_start'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key=['structure_code', 'producing_structure_code', 'product_code', 'event', 'month_start'],
+    unique_key=cell_key,
     on_schema_change='fail',
     pre_hook="{% if is_incremental() and practice_cube_reset() | trim == 'true' %}delete from {{ this }}{% endif %}",
     post_hook=["delete from {{ this }} where pieces = 0", "{{ practice_cube_consumed() }}"]
@@ -177,11 +178,7 @@ events as (
 
 cells as (
     select
-        structure_code,
-        producing_structure_code,
-        product_code,
-        event,
-        month_start,
+        {{ cell_key | join(',\n        ') }},
         {%- for m in measures %}
         coalesce({{ m }}, 0)::bigint as {{ m }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -193,17 +190,13 @@ touched_cells as (
     -- The stored cells the changes fall in, plus the changes themselves: summed, the cells' new values.
     select t.*
     from {{ this }} as t
-    semi join cells using (structure_code, producing_structure_code, product_code, event, month_start)
+    semi join cells using ({{ cell_key | join(', ') }})
     union all by name
     select * from cells
 )
 
 select
-    structure_code,
-    producing_structure_code,
-    product_code,
-    event,
-    month_start,
+    {{ cell_key | join(',\n    ') }},
     {%- for m in measures %}
     sum({{ m }})::bigint as {{ m }}{{ ',' if not loop.last }}
     {%- endfor %}
