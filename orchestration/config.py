@@ -17,7 +17,7 @@ def seeds_dir() -> Path:
     return SEEDS_DIR
 EXPECTATIONS_DIR = ROOT / "expectations"
 
-# A clearly marked development key: refused when PIRAMIDE_ENV=production (LANDING_CONTRACT, personal data).
+# A clearly marked development key: refused when PIRAMIDE_ENV=production (docs/landing_contract.md, personal data).
 DEV_PSEUDONYM_KEY = "piramide-DEVELOPMENT-ONLY-key-not-for-production"
 DEV_KEY_ID = "dev"
 

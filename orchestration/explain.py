@@ -10,8 +10,10 @@ import json
 
 import duckdb
 
-from orchestration.config import DBT_PROJECT_DIR, settings
-from orchestration.summary import fmt, resolve_period
+from orchestration.config import DBT_PROJECT_DIR
+from orchestration.summary import fmt
+from orchestration.warehouse.connection import connect_reader
+from orchestration.warehouse.vocabulary import resolve_period
 
 LEAF_KINDS = ("leaf", "composite", "part", "reported")
 
@@ -60,7 +62,7 @@ def _lineage(con: duckdb.DuckDBPyConnection, source_model: str, structure: str) 
 
 
 def explain(node: str, structure: str = "nazionale", period: str | None = None) -> int:
-    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    con = connect_reader()
     try:
         info = con.execute(
             "select node_code, parent_code, kind, weight, polarity, cap_high, unit, period_basis, name_it, name_en, "

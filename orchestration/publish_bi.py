@@ -1,6 +1,6 @@
 """The read-only copy of the warehouse that BI tools open, swapped in atomically after each green run.
 
-DuckDB allows one writing process, and any other process's connection blocks it (STACK_NOTES point 2), so BI
+DuckDB allows one writing process, and any other process's connection blocks it (docs/stack_notes.md §2), so BI
 never opens the working file. After a run succeeds, the working file is checkpointed and copied, under its
 own write lock, to a staging folder beside the published path; the copy is opened read-only and compared
 with the source; then `os.replace` swaps it in. A reader holding the previous copy keeps reading it (the
@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import settings
-from orchestration.ingest.loader import connect
+from orchestration.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.config import settings
+from orchestration.warehouse.connection import connect_reader
+from orchestration.warehouse.vocabulary import resolve_period
 
 SUMMARY_KPIS = (
     "PRODUZIONE_LORDA",
@@ -17,18 +18,6 @@ SUMMARY_KPIS = (
     "IG_TOTAL",
     "OUTFLOW",
 )
-
-
-def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None):
-    if period:
-        row = con.execute(
-            "select max(period_end) from marts.fct_kpi_scores where strftime(period_end, '%Y-%m') = ?", [period]
-        ).fetchone()
-    else:
-        row = con.execute("select max(period_end) from marts.fct_kpi_scores").fetchone()
-    if not row or row[0] is None:
-        raise SystemExit(f"no scores for period {period or '(latest)'} in the warehouse")
-    return row[0]
 
 
 def fmt(v, digits=2) -> str:
@@ -73,23 +62,29 @@ def pyramid_rows(con: duckdb.DuckDBPyConnection, period_end) -> list[tuple]:
     ).fetchall()
 
 
-def print_pyramid(con: duckdb.DuckDBPyConnection, period_end) -> None:
+def print_pyramid(con: duckdb.DuckDBPyConnection, period_end, max_level: int | None = None) -> None:
     print(f"\nThe public value pyramid at {period_end} (national; coverage = share of weight with data)")
     print(f"  {'node':<16} {'weight':>7} {'score':>8} {'coverage':>9}  name")
     for code, name, level, weight, score, cov in pyramid_rows(con, period_end):
+        if max_level is not None and level > max_level:
+            continue
         indent = "  " * min(level, 2)
         print(f"  {indent + code:<16} {fmt(weight, 2):>7} {fmt(score):>8} {fmt(cov, 3):>9}  {name}")
 
 
-def print_summary(period: str | None = None) -> None:
-    con = duckdb.connect(str(settings().warehouse), read_only=True)
+def print_summary(period: str | None = None, max_level: int | None = None) -> None:
+    """The national production KPIs and the pyramid (down to `max_level`, default every level) of a month-end."""
+    con = connect_reader()
     try:
-        period_end = resolve_period(con, period)
+        try:
+            period_end = resolve_period(con, period)
+        except LookupError as exc:
+            raise SystemExit(str(exc)) from None
         print(f"National production KPIs at {period_end} (target: month-end target; annual: plan target)")
         print(f"  {'KPI':<18} {'actual':>14} {'target':>14} {'annual':>14} {'score':>8}")
         for code, _name, actual, target, annual, score, dq in national_rows(con, period_end):
             flag = "" if dq == "ok" else f"  [{dq}]"
             print(f"  {code:<18} {fmt(actual):>14} {fmt(target):>14} {fmt(annual):>14} {fmt(score):>8}{flag}")
-        print_pyramid(con, period_end)
+        print_pyramid(con, period_end, max_level)
     finally:
         con.close()

@@ -6,12 +6,18 @@ import os
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env
+from orchestration.config import dbt_env
 
 SAMPLE_SCALE = 0.005
+# dbt's partial-parse state of this test session (see run_dbt).
+PARSE_STATE = Path(tempfile.mkdtemp(prefix="piramide_dbt_parse_")) / "partial_parse.msgpack"
+# Tests write an extract and load it at once: no waiting for files that may still be being written (the
+# settling itself is tested with its own value).
+os.environ.setdefault("PIRAMIDE_INBOX_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture
@@ -32,15 +38,26 @@ def env(tmp_path, monkeypatch):
 
 
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    from orchestration.defs.project import dbt_executable
+    from orchestration.warehouse import dbt
 
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     # Tests never write the project's own target/ (Dagster reads its manifest from there).
-    target = os.environ.get("PIRAMIDE_TEST_DBT_TARGET") or tempfile.mkdtemp(prefix="dbt_target_")
+    target = Path(os.environ.get("PIRAMIDE_TEST_DBT_TARGET") or tempfile.mkdtemp(prefix="dbt_target_"))
     env = dbt_env()
-    env["DBT_TARGET_PATH"] = target
-    env["DBT_LOG_PATH"] = target
-    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    env["DBT_TARGET_PATH"] = str(target)
+    env["DBT_LOG_PATH"] = str(target)
+    # dbt parses the project once per session: the warehouse is named relative to dbt's working folder, so the
+    # profile (part of dbt's parse state) is the same for every test's warehouse, and each test's target starts
+    # from the session's parse state. A full parse costs more than most tests' builds.
+    warehouse = Path(env["PIRAMIDE_WAREHOUSE"])
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    env["PIRAMIDE_WAREHOUSE"] = warehouse.name
+    state = target / PARSE_STATE.name
+    if PARSE_STATE.exists() and not state.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PARSE_STATE, state)
+    proc = dbt.run_dbt(*args, env=env, cwd=warehouse.parent)
+    if proc.returncode == 0 and state.exists() and not PARSE_STATE.exists():
+        shutil.copyfile(state, PARSE_STATE)
     if check and proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
     return proc

@@ -1,6 +1,6 @@
 {#
     Rows of the current delivery of every month of a raw family: a restatement supersedes the month's
-    earlier file (LANDING_CONTRACT), and raw keeps the superseded rows for the audit trail.
+    earlier file (docs/landing_contract.md), and raw keeps the superseded rows for the audit trail.
 #}
 {% macro current_rows(family, alias='r') %}
     select {{ alias }}.*

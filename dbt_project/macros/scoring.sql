@@ -1,4 +1,4 @@
-{#- The plan's scoring rule, once (KPI_SPEC section 2; L2769, L4067, L4297, L4332).
+{#- The plan's scoring rule, once (docs/decisions.md §2; L2769, L4067, L4297, L4332).
     deviation        = p * (A - T) / |T|
     deviation_capped = min(cap_high, max(-0.5, deviation))
     score            = 100 * (1 + deviation_capped)
@@ -20,7 +20,7 @@
     (100 * (1 + {{ deviation_capped_expr }}))
 {%- endmacro %}
 
-{#- An elementary index against a reference (quality indices, KPI_SPEC 5.1): the same rule, NULL when the
+{#- An elementary index against a reference (quality indices, docs/decisions.md §9): the same rule, NULL when the
     reference is (near) zero instead of a division error. -#}
 {% macro index_vs_reference(value, reference, polarity) -%}
     case

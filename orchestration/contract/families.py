@@ -1,4 +1,4 @@
-"""Families, columns, types and row rules of LANDING_CONTRACT.md."""
+"""Families, columns, types and row rules of the landing contract (docs/landing_contract.md is generated from it)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ FILE_RULES = (
     "extra_column",
     "month_mismatch",
     "too_many_invalid",
+    "volume_drop",  # a restatement with far fewer rows or keys than the delivery it would replace
+    "ambiguous_delivery",  # two new files for one family and month in the same pass
 )
 ROW_RULES = (
     "type",

@@ -18,6 +18,7 @@ from orchestration.defs.inbox import InboxPlan, plan_inbox
 from orchestration.defs.jobs import JOB_NAME, piramide_job
 from orchestration.defs.partitions import add_months, contiguous_ranges, month_key, monthly_partitions
 from orchestration.defs.resilience import is_transient
+from orchestration.warehouse import ddl
 
 log = logging.getLogger(__name__)
 
@@ -180,17 +181,6 @@ def monthly_close(context: dg.ScheduleEvaluationContext):
 
 # --------------------------------------------------------------------------------- run-failure sensor
 
-RUN_FAILURES_DDL = """
-create schema if not exists audit;
-create table if not exists audit.run_failures (
-    run_id varchar primary key,
-    job varchar not null,
-    failed_at timestamp not null,
-    step varchar,
-    message varchar,
-    run_tags varchar
-);
-"""
 # If the warehouse stays locked longer than this, the failure is spooled to a file and written next time:
 # a run-status sensor advances its cursor even when it raises, so a lost write would be lost for good.
 LOCK_WAIT_SECONDS = 30
@@ -274,7 +264,7 @@ def record_run_failure(failure: RunFailure, warehouse: Path | None = None) -> bo
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spool: Path, rows: list[dict]) -> int:
-    con.execute(RUN_FAILURES_DDL)
+    ddl.apply(con, "audit_runs")
     if spool.exists():
         rows = [json.loads(line) for line in spool.read_text(encoding="utf-8").splitlines() if line] + rows
     con.execute("begin transaction")

@@ -8,6 +8,7 @@ keeps DuckDB to a single writer. The partitioned `month_close` downstream record
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.config import DBT_PROJECT_DIR, ROOT, dbt_env, seeds_dir, settings
+from orchestration.console import Progress, progress
 from orchestration.defs.project import dbt_project
 from orchestration.defs.resilience import RETRY_POLICY, probe_writer_lock
 
@@ -57,8 +59,16 @@ def piramide_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # A lock held elsewhere is transient: raise it here, where the RetryPolicy waits for it.
     probe_writer_lock(settings().warehouse)
     invocation = dbt.cli(["build"], context=context)
+    selected = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    bar = Progress("dbt models and tests done", selected)
+    t0 = time.perf_counter()
     try:
-        yield from invocation.stream()
+        for event in invocation.stream():
+            # Observations are dbt tests outside Dagster's check selection: not part of the count.
+            if not isinstance(event, dg.AssetObservation):
+                bar.advance()
+            yield event
+        progress.info(f"dbt build: {bar.done:,} models, seeds and tests ({time.perf_counter() - t0:.1f} s)")
     except Exception as exc:
         # Never leave dbt writing behind a failed (or retried) step: it holds the warehouse lock.
         if invocation.process.poll() is None:

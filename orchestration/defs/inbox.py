@@ -1,9 +1,10 @@
 """What is waiting in the inbox, and which month closes loading it will invalidate.
 
 Read-only by construction: the warehouse is opened `read_only=True`, briefly, and closed before returning, so a
-sensor tick never blocks the writer for longer than a few queries (STACK_NOTES point 2). The loader decides
+sensor tick never blocks the writer for longer than a few queries (docs/stack_notes.md §2). The loader decides
 `min_event_month` when it loads; the sensor must request the run before that, so it predicts the same value
-with the loader's own event expression over the pending file and the current deliveries.
+with the loader's own function (`ingest.event_months.min_event_month`) over the pending file and the current
+deliveries. A file modified in the last few seconds may still be being written: it waits for a later tick.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from orchestration.defs.partitions import (
     monthly_partitions,
     parse_month,
 )
-from orchestration.ingest.loader import _event_expr, file_checksum, inbox_files
+from orchestration.ingest.event_months import min_event_month, reported_ids_sql
+from orchestration.ingest.files import file_checksum, inbox_files, settle_seconds, still_written
+from orchestration.ingest.ledger import seen_files
 
 log = logging.getLogger(__name__)
 
@@ -135,54 +138,45 @@ def _predict_min_event_month(
     restated_months: set[date],
     has_warehouse: bool,
 ) -> date:
-    """The loader's min_event_month for this file, had it been loaded after the pending files before it."""
+    """The loader's min_event_month for this file, had it been loaded after the pending files before it.
+
+    The same function as the loader's; only the ids already reported differ: the current deliveries minus the
+    months a pending file restates, plus the pending files of earlier months, exactly what the loader will see.
+    """
     _typed_file(con, "_pending", path, fam)
-    key = fam.key[0] if fam.key else None
-    prev = ""
-    if fam.stateful and key:
-        # Ids already reported in an earlier month: the current deliveries (minus the months a pending file
-        # restates) plus the pending files of earlier months, exactly what the loader will see by then.
-        parts = []
-        if has_warehouse:
-            parts.append(
-                f"select r.{key} as id from {fam.raw_table} r "  # noqa: S608
-                "join audit.current_deliveries c on c.delivery_id = r.delivery_id "
-                "where r.delivery_month < $month_start and not list_contains($skip, r.delivery_month) "
-                f"and r.{key} in (select {key} from _pending)"
-            )
+    reported = None
+    if fam.stateful and fam.key:
+        key = fam.key[0]
+        parts = [reported_ids_sql(fam, skip_months=True)] if has_warehouse else []
         for i, (p, _) in enumerate(earlier_pending):
             _typed_file(con, f"_earlier_{i}", p, fam)
             parts.append(f"select {key} as id from _earlier_{i}")  # noqa: S608
-        if parts:
-            union = " union all ".join(parts)
-            prev = f"left join (select distinct id from ({union})) prev on prev.id = v.{key}"  # noqa: S608
-        else:
-            prev = f"left join (select null::varchar as id where false) prev on prev.id = v.{key}"
-    expr = _event_expr(fam)
-    sql = f"select min({expr}) from _pending v {prev}"  # noqa: S608
-    skip = sorted(restated_months)
-    params = {k: v for k, v in {"month_start": month, "skip": skip}.items() if f"${k}" in sql}
-    found = con.execute(sql, params).fetchone()[0]
-    if superseded_id is not None:
-        sup_sql = (
-            f"select min({expr}) from (select * from {fam.raw_table} where delivery_id = $sid) v {prev}"  # noqa: S608
+        reported = " union all ".join(parts) or "select id from candidates where false"
+    try:
+        return min_event_month(
+            con, fam, month, "select * from _pending",
+            superseded_sql=(f"select * from {fam.raw_table} where delivery_id = $sid"  # noqa: S608
+                            if superseded_id is not None else None),
+            reported_sql=reported,
+            params={"sid": superseded_id, "skip": sorted(restated_months)},
         )
-        sup_params = {
-            k: v for k, v in {"month_start": month, "sid": superseded_id, "skip": skip}.items() if f"${k}" in sup_sql
-        }
-        sup = con.execute(sup_sql, sup_params).fetchone()[0]
-        found = min(x for x in (found, sup) if x is not None) if (found or sup) else None
-    for i in range(len(earlier_pending)):
-        con.execute(f"drop table if exists _earlier_{i}")
-    con.execute("drop table if exists _pending")
-    return parse_month(found) if found is not None else month
+    finally:
+        for i in range(len(earlier_pending)):
+            con.execute(f"drop table if exists _earlier_{i}")
+        con.execute("drop table if exists _pending")
 
 
-def plan_inbox(inbox: Path, warehouse: Path, checksum_cache: dict[str, list] | None = None) -> InboxPlan:
-    """The files not yet in the ledger (by name and checksum) and the month closes they invalidate."""
+def plan_inbox(inbox: Path, warehouse: Path, checksum_cache: dict[str, list] | None = None,
+               settle: float | None = None) -> InboxPlan:
+    """The files not yet in the ledger (by name and checksum) and the month closes they invalidate.
+
+    A file modified within `settle` seconds (default PIRAMIDE_INBOX_SETTLE_SECONDS) may still be being written:
+    it is left out of this plan and picked up by a later tick.
+    """
     cache = dict(checksum_cache or {})
     inbox = Path(inbox)
-    candidates = inbox_files(inbox) if inbox.is_dir() else []
+    settle = settle_seconds() if settle is None else settle
+    candidates = [p for p in inbox_files(inbox) if still_written(p, settle) is None] if inbox.is_dir() else []
     present = {p.name for p in candidates}
     cache = {k: v for k, v in cache.items() if k in present}
 
@@ -194,7 +188,7 @@ def plan_inbox(inbox: Path, warehouse: Path, checksum_cache: dict[str, list] | N
         seen: set[tuple[str, str]] = set()
         current: dict[tuple[str, date], int] = {}
         if has_ledger:
-            seen = set(con.execute("select file, checksum from audit.load_ledger").fetchall())
+            seen = seen_files(con)
             current = {
                 (f, m): d
                 for f, m, d in con.execute(

@@ -1,7 +1,7 @@
 """Monthly partitions and what a delivery invalidates: pure functions, no I/O.
 
 A partition is a reporting month ("YYYY-MM"). The opening month (the month before the first reporting month,
-LANDING_CONTRACT "Opening stock") is a partition of the load only: its month close computes no KPIs.
+docs/landing_contract.md, "Files") is a partition of the load only: its month close computes no KPIs.
 """
 
 from __future__ import annotations
@@ -12,12 +12,18 @@ from datetime import date
 
 import dagster as dg
 
-PARTITION_FMT = "%Y-%m"
+from orchestration.warehouse.vocabulary import MONTH_FMT as PARTITION_FMT
+from orchestration.warehouse.vocabulary import add_months, month_key, month_range, parse_month
+
+# The month vocabulary lives in orchestration.warehouse.vocabulary; the Dagster side takes it from here too.
+__all__ = ["PARTITION_FMT", "add_months", "clip_to_partitions", "contiguous_ranges", "invalidated_partitions",
+           "month_key", "month_range", "monthly_partitions", "opening_month", "parse_month"]
+
 # The first partition. The default matches the default sample (`piramide generate`: opening 2019-12);
 # real extracts set it to their own opening month. Read from the environment, never from DuckDB, because
-# this module is imported by the code server (STACK_NOTES point 2).
+# this module is imported by the code server (docs/stack_notes.md §2).
 DEFAULT_OPENING_MONTH = "2019-12"
-# Quality indices compare a month with the same month of the previous year (KPI_SPEC), so a month's
+# Quality indices compare a month with the same month of the previous year (docs/decisions.md §9), so a month's
 # figures are read again twelve months later.
 YOY_LAG_MONTHS = 12
 
@@ -28,40 +34,7 @@ def opening_month() -> str:
     return value
 
 
-def parse_month(value: str | date) -> date:
-    """'2021-03', '2021-03-31' or a date -> the first day of that month."""
-    if isinstance(value, date):
-        return date(value.year, value.month, 1)
-    parts = value.strip().split("-")
-    if len(parts) < 2:
-        raise ValueError(f"not a month: {value!r} (expected YYYY-MM)")
-    year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        raise ValueError(f"not a month: {value!r} (expected YYYY-MM)")
-    return date(year, month, 1)
-
-
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=opening_month(), fmt=PARTITION_FMT)
-
-
-def month_key(value: str | date) -> str:
-    return parse_month(value).strftime(PARTITION_FMT)
-
-
-def add_months(value: str | date, n: int) -> date:
-    d = parse_month(value)
-    index = d.year * 12 + d.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_range(first: str | date, last: str | date) -> list[str]:
-    """Every month from first to last inclusive, as partition keys (empty when last < first)."""
-    start, end = parse_month(first), parse_month(last)
-    out: list[str] = []
-    while start <= end:
-        out.append(start.strftime(PARTITION_FMT))
-        start = add_months(start, 1)
-    return out
 
 
 def invalidated_partitions(

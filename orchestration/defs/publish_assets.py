@@ -10,36 +10,25 @@ from datetime import datetime
 
 import dagster as dg
 
+from orchestration.console import progress
 from orchestration.defs.automation import drain_run_failure_spool
 from orchestration.defs.dbt_assets import piramide_dbt
 from orchestration.defs.partitions import add_months, monthly_partitions, parse_month
 from orchestration.defs.resilience import RETRY_POLICY, retry_only_transient
-from orchestration.ingest.loader import connect
+from orchestration.defs.resources import WarehouseResource
 from orchestration.publish_bi import publish
+from orchestration.warehouse import ddl
 
 MARTS_KEYS = sorted(
     (k for k, g in piramide_dbt.group_names_by_key.items() if g == "marts"), key=lambda k: k.to_user_string()
 )
 
-MONTH_CLOSE_DDL = """
-create schema if not exists audit;
-create table if not exists audit.month_close (
-    period date not null,
-    run_id varchar not null,
-    closed_at timestamp not null,
-    run_trigger varchar,
-    kpi_rows bigint not null,
-    scored_rows bigint not null,
-    structures bigint not null,
-    last_delivery_id bigint
-);
-"""
 
 
 def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> tuple[list[dict], list[str], list[str]]:
     """Rows written to audit.month_close, the months skipped as load-only (the opening month), and the months
     not reportable yet (no practices delivery: int_month_ends stops at the latest one)."""
-    con.execute(MONTH_CLOSE_DDL)
+    ddl.apply(con, "audit_runs")
     opening, latest = con.execute(
         "select min(month), max(month) from audit.current_deliveries where family = 'practices'"
     ).fetchone()
@@ -94,18 +83,14 @@ def _close_months(con, months: list[str], run_id: str, trigger: str | None) -> t
     "delivery included. The opening month is load-only (no KPIs); a month after the latest practices delivery "
     "is left open; a reportable month without KPI rows fails the close.",
 )
-def month_close(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def month_close(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     months = sorted(context.partition_keys)
     trigger = context.run.tags.get("piramide/trigger")
-    con = connect()
-    try:
-        with retry_only_transient("closing the months"):
-            spooled = drain_run_failure_spool(con)
-            if spooled:
-                context.log.info(f"wrote {spooled} run failure(s) spooled while the warehouse was locked")
-            rows, load_only, awaiting = _close_months(con, months, context.run.run_id, trigger)
-    finally:
-        con.close()
+    with retry_only_transient("closing the months"), warehouse.get_connection() as con:
+        spooled = drain_run_failure_spool(con)
+        if spooled:
+            context.log.info(f"wrote {spooled} run failure(s) spooled while the warehouse was locked")
+        rows, load_only, awaiting = _close_months(con, months, context.run.run_id, trigger)
     for m in load_only:
         context.log.info(f"{m}: opening month, load only (no KPIs)")
     for m in awaiting:
@@ -128,16 +113,20 @@ def month_close(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(
     key="bi_published_copy",
     group_name="publish",
-    deps=[*MARTS_KEYS, month_close.key],
+    # Last: after the results, the summary page, the report and the docs, so the copy carries this run's checks.
+    deps=[*MARTS_KEYS, month_close.key, dg.AssetKey(["audit", "dq_results"]), dg.AssetKey("monthly_report"),
+          dg.AssetKey("dbt_docs")],
     retry_policy=RETRY_POLICY,
     kinds={"duckdb"},
     description="The read-only copy of the warehouse that BI tools open (settings().published_warehouse: "
-    "<warehouse folder>/published/<same file name>). Rebuilt after every green run: checkpoint, copy under "
+    "<warehouse folder>/published/<same file name>), the last step of every green run, so it carries the run's "
+    "audit.dq_results. Checkpoint, copy under "
     "the writer lock, verify read-only against the source, atomic rename. Readers never see a partial state.",
 )
 def bi_published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with retry_only_transient("publishing the BI copy"):
         result = publish()
+    progress.info(f"BI copy: {result.size_bytes / 1e6:,.1f} MB, {result.tables} tables, {result.seconds:.1f} s")
     if result.unbound_views:
         context.log.warning("views that do not bind in the copy: " + ", ".join(result.unbound_views))
     return dg.MaterializeResult(
@@ -149,3 +138,24 @@ def bi_published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult
             "seconds": round(result.seconds, 2),
         }
     )
+
+
+# Written outside the job, by `piramide publish` and `piramide whatif --save` (append-only; dbt reads them as
+# sources): declared so the graph shows where fct_published_scores and fct_scenario_scores come from.
+external_assets = [
+    dg.AssetSpec(
+        ["publish", "publications"],
+        group_name="publish",
+        kinds={"duckdb"},
+        description="The append-only publications of month-ends (publish.publications, published_scores, "
+        "published_pyramid), written by `piramide publish` and never by a run: the source of "
+        "marts.fct_published_scores.",
+    ),
+    dg.AssetSpec(
+        ["scenario", "saved_scores"],
+        group_name="publish",
+        kinds={"duckdb"},
+        description="Saved what-if scenarios (scenario.saved_scores), written by `piramide whatif --save`: the "
+        "source of marts.fct_scenario_scores.",
+    ),
+]

@@ -1,19 +1,19 @@
 """The data-quality suites as Dagster asset checks, one per suite (orchestration/quality).
 
-- Extract families (raw/<family>) and marts: blocking. A failed expectation of severity `error` fails the check
-  with severity ERROR, and Dagster does not run the assets downstream (dbt after a raw check, the month close and
-  the BI copy after a mart check). Only `warning` failures: the check fails with severity WARN, shown in the UI,
-  and the run goes on.
-- The plan's own arithmetic (reference/<seed>): never blocking. Its findings (KPI_SPEC §9) pass the check and are
-  listed in its metadata; a failure of severity `error` (a zero target on a scored leaf) fails it with ERROR.
+- Extract families (raw/<family>): blocking. A failed expectation of severity `error` fails the check with
+  severity ERROR, and Dagster does not run what depends on the extracts (dbt and everything after it). Only
+  `warning` failures: the check fails with severity WARN, shown in the UI, and the run goes on.
+- The plan's own arithmetic (reference/<seed>): its findings pass the check and are listed in its metadata; a
+  failure of severity `error` (a zero target on a scored leaf) fails it with ERROR. Blocking too, so that the
+  run's results step (`audit/dq_results`, orchestration/defs/output_assets.py) runs after every check.
+- The marts are guaranteed by dbt alone (enforced contracts, generic, singular and unit tests), which surface as
+  asset checks through dagster-dbt: no second quality system re-checks them.
 
 Every check opens the warehouse read-only, closes it before returning (so the next step's writer gets the lock),
-and spools its results under reports/dq/runs/<run_id>/: a check cannot write the warehouse. `piramide run`
-persists them right after its run (orchestration.quality.checks_stage); for the runs the schedule and the sensors
-start, the sensor `data_quality_results` does it once the run has finished, green or failed, and writes the run's
-summary page.
+and spools its results under reports/dq/runs/<run_id>/: a check cannot write the warehouse. The job's
+`audit/dq_results` step persists them. When a run fails before that step, the sensor `dq_results_of_failed_runs`
+persists what its checks spooled and writes its summary page, once the run has ended.
 Great Expectations is imported inside the check, never by this module: the code server loads it on every reload.
-dbt tests surface as asset checks through dagster-dbt (orchestration/defs/dbt_assets.py).
 """
 
 # No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
@@ -32,7 +32,7 @@ PARTITION = "dagster/partition"  # a single-partition run; a range run carries R
 MAX_LISTED = 20  # failed expectations listed in a check's metadata; the full list is in the summary
 
 
-def _months_of(tags) -> tuple[str, str] | None:
+def months_of(tags) -> tuple[str, str] | None:
     lo, hi = tags.get(RANGE_START), tags.get(RANGE_END)
     if lo and hi:
         return lo, hi
@@ -94,25 +94,21 @@ def run_suite_check(suite_name: str, kind: str, run_id: str, months: tuple[str, 
 
 
 def _build_check(suite_name: str, kind: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    blocking = kind in ("raw", "mart")
     what = {
         "raw": "the landing contract (columns, types, required columns, code lists, ranges, date order and "
                "windows, keys, pseudonym format, volume against the previous month)",
-        "mart": "the mart's dbt contract and the KPI rules (scores in [50, 150], coverage in [0, 1], targets, "
-                "reconciliations, weights)",
         "plan": "the plan's own arithmetic; findings are reported, not failures",
     }[kind]
 
     @dg.asset_check(
         asset=asset_key,
         name=f"dq_{suite_name}",
-        blocking=blocking,
-        description=f"Great Expectations suite {suite_name}: {what}. "
-        + ("Blocking on errors." if blocking else "Never blocking."),
+        blocking=True,
+        description=f"Great Expectations suite {suite_name}: {what}. Blocking on errors.",
         op_tags={"piramide/reads": "warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return run_suite_check(suite_name, kind, context.run.run_id, _months_of(context.run.tags))
+        return run_suite_check(suite_name, kind, context.run.run_id, months_of(context.run.tags))
 
     return _check
 
@@ -122,6 +118,9 @@ def _known_keys() -> set[dg.AssetKey]:
     # mart not yet parsed) drops that one check instead.
     return set(RAW_KEYS.values()) | set(piramide_dbt.keys)
 
+
+PLAN_KEYS = sorted({dg.AssetKey(list(key)) for _, kind, key in suite_catalog() if kind == "plan"},
+                   key=lambda k: k.to_user_string())
 
 quality_checks: list[dg.AssetChecksDefinition] = [
     _build_check(name, kind, dg.AssetKey(list(key)))
@@ -159,7 +158,7 @@ def persist_finished_runs(instance: dg.DagsterInstance, log) -> list[str]:
         try:
             # Only what the run checked: a suite the run did not reach is listed as not run, and validating it
             # here would take the import of Great Expectations and minutes of SQL inside a sensor tick.
-            res = run_checks(warehouse, d.name, _months_of(run.tags) if run is not None else None,
+            res = run_checks(warehouse, d.name, months_of(run.tags) if run is not None else None,
                              validate_missing=False)
         except duckdb.Error as exc:
             if is_transient(exc):
@@ -172,14 +171,14 @@ def persist_finished_runs(instance: dg.DagsterInstance, log) -> list[str]:
 
 
 @dg.sensor(
-    name="data_quality_results",
+    name="dq_results_of_failed_runs",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="After a run of the job has finished (green or failed), appends its data-quality results (spooled "
-    "by the asset checks, which open the warehouse read-only) to audit.dq_results and writes the run's summary "
-    "page, reports/dq/dq_summary_<run>.html. Waits while a run is active: one writer at a time.",
+    description="After a run of the job has failed before its own results step, appends what its asset checks "
+    "spooled (they open the warehouse read-only) to audit.dq_results and writes the run's summary page, "
+    "reports/dq/dq_summary_<run>.html. A green run has done both itself. Waits while a run is active.",
 )
-def data_quality_results(context: dg.SensorEvaluationContext):
+def dq_results_of_failed_runs(context: dg.SensorEvaluationContext):
     active = context.instance.get_runs(filters=dg.RunsFilter(job_name=JOB_NAME, statuses=list(ACTIVE)), limit=1)
     if active:
         return dg.SkipReason(f"run {active[0].run_id} is in progress; one writer at a time")
@@ -187,4 +186,4 @@ def data_quality_results(context: dg.SensorEvaluationContext):
     return dg.SkipReason("; ".join(lines) if lines else "no finished run with unpersisted results")
 
 
-quality_sensors = [data_quality_results]
+quality_sensors = [dq_results_of_failed_runs]

@@ -5,14 +5,16 @@ close do); without a list it loads everything new in the inbox (the full rebuild
 """
 
 # No `from __future__ import annotations`: Dagster checks the `context` annotation as a class, not a string.
+import time
+
 import dagster as dg
 
 from orchestration.config import settings
-from orchestration.contract import FAMILIES, parse_file_name
+from orchestration.console import progress
+from orchestration.contract import FAMILIES
 from orchestration.defs.partitions import monthly_partitions
 from orchestration.defs.resilience import RETRY_POLICY, retry_only_transient
-from orchestration.ingest.loader import LoadResult, connect, file_checksum, inbox_files, load_file, load_inbox
-from orchestration.ingest.schema import ensure_schema
+from orchestration.ingest import LoadResult, inbox_files, load_files, load_inbox
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in FAMILIES}
 # The dbt sources audit.load_ledger and audit.current_deliveries map to this key (dbt meta): the load writes it.
@@ -34,21 +36,8 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
     missing = wanted - {p.name for p in paths}
     if missing:
         log.warning("files named by the run are no longer in the inbox: " + ", ".join(sorted(map(repr, missing))))
-    con = connect()
-    results: list[LoadResult] = []
-    try:
-        ensure_schema(con)
-        seen = set(con.execute("select file, checksum from audit.load_ledger").fetchall())
-        for p in paths:
-            parsed = parse_file_name(p.name)
-            if parsed is not None and parsed[0] in FAMILIES and parsed[0] not in families:
-                continue
-            if (p.name, file_checksum(p)) in seen:
-                continue
-            results.append(load_file(p, con=con))
-    finally:
-        con.close()
-    return results
+    # The loader skips what the ledger has seen and rejects two new files of one family-month together.
+    return load_files(paths, families=None if set(families) == set(FAMILIES) else families)
 
 
 @dg.multi_asset(
@@ -82,6 +71,7 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
     op_tags={"piramide/writer": "warehouse"},
 )
 def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
+    t0 = time.perf_counter()
     families = tuple(k.path[-1] for k in context.selected_asset_keys if k in RAW_KEYS.values())
     with retry_only_transient("loading the inbox"):
         if config.files:
@@ -89,6 +79,15 @@ def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
         else:
             # All families: let the loader see (and reject into the ledger) badly named files too.
             results = load_inbox(families=None if set(families) == set(FAMILIES) else families)
+    outcomes: dict[str, int] = {}
+    for r in results:
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+    progress.info(
+        f"load: {len(results)} files ({', '.join(f'{v} {k}' for k, v in sorted(outcomes.items())) or 'nothing new'}), "
+        f"{sum(r.rows_accepted for r in results):,} rows accepted, "
+        f"{sum(r.rows_rejected for r in results if r.outcome != 'rejected'):,} quarantined "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
     by_family: dict[str, list] = {f: [] for f in families}
     for r in results:
         if r.family in by_family:
@@ -111,9 +110,6 @@ def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
             },
         )
     if LEDGER_KEY in context.selected_asset_keys:
-        outcomes: dict[str, int] = {}
-        for r in results:
-            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
         yield dg.MaterializeResult(
             asset_key=LEDGER_KEY,
             metadata={"loads": len(results), **{f"outcome_{k}": v for k, v in sorted(outcomes.items())}},

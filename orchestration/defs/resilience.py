@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.warehouse.connection import WarehouseBusy
+
 # 20 s, 40 s, 80 s (each +/- jitter): long enough for a BI tool or a sensor to let go of the file.
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -21,7 +23,7 @@ def is_transient(exc: BaseException) -> bool:
     """A DuckDB lock conflict (another process has the file open) or an interrupted file system call."""
     if isinstance(exc, dg.Failure):
         return False
-    if isinstance(exc, BlockingIOError | InterruptedError):
+    if isinstance(exc, BlockingIOError | InterruptedError | WarehouseBusy):
         return True
     return isinstance(exc, duckdb.IOException) and any(m in str(exc).lower() for m in _TRANSIENT_MARKERS)
 

@@ -35,7 +35,7 @@ def register_reference(con: duckdb.DuckDBPyConnection) -> None:
         )
         for code in extra:
             con.execute("insert into ref_codes values (?, ?, null)", [domain, code])
-    # Transversal projects are reported under their own leaf code (KPI_SPEC 6.1).
+    # Transversal projects are reported under their own leaf code (docs/decisions.md §11).
     leaf = seeds_dir() / "project_leaf.csv"
     if leaf.exists():
         con.execute(

@@ -1,6 +1,6 @@
 """Closing a month-end: append-only publications (`piramide publish`, `reopen`) and what moved since (`diff`)."""
 
-from orchestration.publication.diff import Diff, diff, diff_rows, latest_publication, print_diff
+from orchestration.publication.diff import Diff, diff, diff_rows, latest_publication
 from orchestration.publication.publish import (
     Publication,
     PublicationError,
@@ -21,7 +21,6 @@ __all__ = [
     "diff_rows",
     "history",
     "latest_publication",
-    "print_diff",
     "publish",
     "reopen",
 ]

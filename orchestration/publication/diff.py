@@ -329,22 +329,15 @@ def _lineage_families(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]] | N
 
 
 def _attribute(con: duckdb.DuckDBPyConnection, rows: list[dict], d: Diff) -> None:
-    tree = {r[0]: (r[1], r[2]) for r in con.execute(
-        "select node_code, parent_code, kind from marts.dim_kpi"
+    tree = {r[0]: (r[1], r[2], r[3], tuple(r[4])) for r in con.execute(
+        "select node_code, parent_code, kind, node_level, node_path from marts.dim_kpi"
     ).fetchall()}
 
     def depth(node: str) -> int:
-        n, seen = 0, set()
-        while node in tree and tree[node][0] and node not in seen:
-            seen.add(node)
-            node, n = tree[node][0], n + 1
-        return n
+        return tree[node][2] if node in tree else 0
 
     def path(node: str) -> tuple[str, ...]:
-        out = [node]
-        while out[-1] in tree and tree[out[-1]][0] and len(out) < 12:
-            out.append(tree[out[-1]][0])
-        return tuple(reversed(out))
+        return tree[node][3] if node in tree else (node,)
 
     lineage = _lineage_families(con)
     year = str(d.period_end.year)
@@ -454,49 +447,3 @@ def diff_rows(con: duckdb.DuckDBPyConnection, period: str | date | None, against
     Empty when nothing moved; raises PublicationError when the month-end was never published.
     """
     return diff(con, period, against).rows
-
-
-# ------------------------------------------------------------------------------------------ terminal
-
-
-def _f(v, digits=3) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.{digits}f}"
-
-
-SHORT = {"actual_value": "actual", "numerator": "num", "denominator": "den", "target_value": "target",
-         "weight_coverage": "coverage"}
-
-
-def print_diff(d: Diff, show_all: bool = False, limit: int = 25) -> None:
-    p = d.publication
-    print(f"diff {d.period_end:%Y-%m} against publication {p['publication_id']} (version {p['version']}, "
-          f"published {p['published_at']:%Y-%m-%d %H:%M} by {p['published_by'] or '?'}"
-          + (", FORCED" if p["forced"] else "") + ")")
-    print(f"  publication integrity: {'ok' if d.integrity_ok else 'FAILED - published rows were altered'}")
-    causes = d.causes
-    print("causes:" if causes else "causes: none (same deliveries, seeds and code)")
-    for c in causes:
-        print(f"  {c}")
-    if not d.rows:
-        print(f"no node moved ({d.unchanged:,} rows identical)")
-        return
-    structures = {r["structure_code"] for r in d.rows}
-    print(f"{len(d.rows):,} node rows moved at {len(structures)} structure(s); {d.unchanged:,} unchanged")
-    nation = [r for r in d.rows if r["structure_code"] == NATION]
-    others = [r for r in d.rows if r["structure_code"] != NATION]
-    if not show_all:
-        others = sorted(others, key=lambda r: -abs(r["delta"] or 0))[:limit]
-    print(f"  {'structure':<22} {'node':<28} {'published':>10} {'today':>10} {'delta':>9}  {'coverage':<11}  "
-          "cause  [what moved]")
-    for r in nation + others:
-        cov = f"{_f(r['published_weight_coverage'], 2)}->{_f(r['current_weight_coverage'], 2)}"
-        delta = "-" if r["delta"] is None else f"{r['delta']:+.3f}"
-        moved = ",".join(SHORT.get(c, c) for c in r["changed"])
-        print(f"  {r['structure_code']:<22} {'  ' * min(r['depth'], 4) + r['node_code']:<28} "
-              f"{_f(r['published_score']):>10} {_f(r['current_score']):>10} {delta:>9}  {cov:<11}  "
-              f"{'; '.join(r['causes'])}  [{moved}]")
-    hidden = len([r for r in d.rows if r["structure_code"] != NATION]) - len(others)
-    if hidden > 0:
-        print(f"  ... {hidden:,} more rows at other structures, largest moves shown (--all shows every row)")

@@ -17,16 +17,16 @@ from datetime import date, datetime
 import duckdb
 
 from orchestration.contract import FAMILIES
-from orchestration.ingest.loader import connect
 from orchestration.publication import store
 from orchestration.publication.store import ident
+from orchestration.warehouse.connection import connect
+from orchestration.warehouse.vocabulary import NATION
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_COVERAGE = 0.95
-# Delivered per survey wave, not monthly (LANDING_CONTRACT): its absence in a month is not a gap.
+# Delivered per survey wave, not monthly (docs/landing_contract.md): its absence in a month is not a gap.
 NOT_MONTHLY_FAMILIES = ("survey",)
-NATION = "nazionale"
 
 
 class PublicationRefused(RuntimeError):

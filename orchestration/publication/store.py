@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,44 +18,21 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import DBT_PROJECT_DIR, ROOT, seeds_dir
+from orchestration.warehouse import ddl
+from orchestration.warehouse.vocabulary import relation_exists
 
-DDL_FILE = DBT_PROJECT_DIR / "macros" / "append_only_ddl.sql"
 # Seed files up to this size are kept verbatim (deduplicated by hash) so `diff` can show which rows changed.
 SEED_COPY_MAX_BYTES = 2_000_000
 # The files that compute the scores: a change here is a "changed code" cause in `diff`.
 CODE_GLOBS = ("models/**/*.sql", "models/**/*.yml", "macros/**/*.sql", "dbt_project.yml")
 
 
-def macro_ddl(name: str) -> str:
-    """The body of a DDL macro of append_only_ddl.sql, for this connection's default catalogue.
-
-    dbt runs the same macro with the attached catalogue as prefix; one text, so the two cannot drift.
-    """
-    text = DDL_FILE.read_text(encoding="utf-8")
-    m = re.search(r"\{% macro " + re.escape(name) + r"\(db=''\) -%\}(.*?)\{%- endmacro %\}", text, re.S)
-    if m is None:
-        raise RuntimeError(f"macro {name} not found in {DDL_FILE}")
-    body = m.group(1).replace("{{ db }}", "")
-    if "{{" in body or "{%" in body:
-        raise RuntimeError(f"macro {name} in {DDL_FILE} must stay plain SQL apart from {{{{ db }}}}")
-    return body
-
-
 def ensure_publish_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(macro_ddl("publish_ddl"))
+    ddl.apply(con, "publish")
 
 
 def has_publish_schema(con: duckdb.DuckDBPyConnection) -> bool:
     return relation_exists(con, "publish", "publications")
-
-
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from (select schema_name, table_name as n from duckdb_tables() "
-        "union all select schema_name, view_name from duckdb_views()) where schema_name = ? and n = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Great Expectations 1.x on DuckDB: the persisted-connection fix, a read-only datasource, and releasing the lock.
 
-Why a patch (STACK_NOTES G1): GX's SQL execution engine runs each query inside `with engine.connect()` and fetches
+Why a patch (docs/stack_notes.md §7): GX's SQL engine runs each query inside `with engine.connect()` and fetches
 the rows after the block has closed the connection. duckdb-engine's cursor is the connection, and closing it rolls
 back, which wipes the pending result set: every expectation then fails with "list index out of range". GX keeps one
 persistent connection for the dialects in the private tuple `_PERSISTED_CONNECTION_DIALECTS` (sqlite, mssql, ...);
@@ -49,8 +49,8 @@ def apply_duckdb_patch() -> None:
     import great_expectations as gx
     from great_expectations.execution_engine import sqlalchemy_execution_engine as see
 
-    # GX has no DuckDB type module and says so for every type expectation (STACK_NOTES G4): expected here, and the
-    # type names in the suites are SQLAlchemy's for that reason.
+    # GX has no DuckDB type module and says so for every type expectation (docs/stack_notes.md §9): expected here, and
+    # the type names in the suites are SQLAlchemy's for that reason.
     logging.getLogger("great_expectations.expectations.type_comparison").setLevel(logging.ERROR)
     if gx.__version__ != GX_VERSION:
         log.warning("great-expectations %s is not the verified %s: the DuckDB patch may not apply",
@@ -182,7 +182,7 @@ def open_warehouse(context, warehouse: Path, name: str = "warehouse") -> Iterato
     """A read-only GX SQL datasource on the warehouse file; both engines are disposed on exit.
 
     Read-only, so validating never competes with a writer for the lock and a BI reader can validate too. Any
-    other connection to the same file in this process must be closed first (STACK_NOTES D7).
+    other connection to the same file in this process must be closed first (docs/stack_notes.md §3).
     """
     from orchestration.config import settings
 

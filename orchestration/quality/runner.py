@@ -23,30 +23,12 @@ import duckdb
 from orchestration.contract.families import TAX_CODE_PATTERN
 from orchestration.quality.gx_duckdb import new_context, open_warehouse
 from orchestration.quality.suites import SuiteDef, config
+from orchestration.warehouse import ddl
 
 _PRIVATE = (re.compile(TAX_CODE_PATTERN), re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"))
 REDACTED = "<redacted>"
 ROWS_EXPECTATION = "UnexpectedRowsExpectation"
 
-DQ_RESULTS_DDL = """
-create schema if not exists audit;
-create table if not exists audit.dq_results (
-    run_id varchar not null,
-    suite varchar not null,
-    expectation varchar not null,
-    rule varchar,
-    asset varchar,
-    partition varchar,
-    success boolean not null,
-    severity varchar not null,
-    unexpected_count bigint,
-    element_count bigint,
-    failing_keys varchar,
-    observed_value varchar,
-    description varchar,
-    checked_at timestamp not null
-);
-"""
 
 
 def scrub(obj: Any) -> Any:
@@ -336,11 +318,11 @@ def persist(warehouse: Path, outcomes: list[SuiteOutcome], con: duckdb.DuckDBPyC
     rows = [r for o in outcomes for r in o.rows]
     own = con is None
     if own:
-        from orchestration.ingest.loader import connect
+        from orchestration.warehouse.connection import connect
 
         con = connect(Path(warehouse))
     try:
-        con.execute(DQ_RESULTS_DDL)
+        ddl.apply(con, "audit_runs")
         con.execute("begin transaction")
         con.executemany(
             "insert into audit.dq_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.ledger import load_warnings
 from orchestration.quality.runner import SuiteOutcome, scrub
 
 CSS = """
@@ -106,6 +107,20 @@ def _query(warehouse: Path, sql: str) -> tuple[list[str], list[tuple]] | None:
         con.close()
 
 
+def _call(warehouse: Path, columns: list[str], fn) -> tuple[list[str], list[tuple]] | None:
+    """`fn(con)`'s rows on a read-only connection, as a context table; None when it cannot be read."""
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return columns, fn(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def _plain_table(result) -> str:
     if result is None:
         return '<p class="muted">Not available in this warehouse.</p>'
@@ -117,6 +132,36 @@ def _plain_table(result) -> str:
         "<tr>" + "".join(f"<td class=n>{_e(v)}</td>" if isinstance(v, int | float) and not isinstance(v, bool)
                          else f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _gaps_section(warehouse: Path) -> str:
+    """Per month, the leaves left without an actual and the quality sub-indicators dropped for a zero reference
+    (orchestration.trace.gaps), each leaf with the command that traces it."""
+    from orchestration.trace import leaf_gaps, zero_reference_drops
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return '<p class="muted">Not available in this warehouse.</p>'
+    try:
+        gaps, drops = leaf_gaps(con), zero_reference_drops(con)
+    except duckdb.Error:
+        return '<p class="muted">Not available in this warehouse.</p>'
+    finally:
+        con.close()
+    leaves = _plain_table((
+        ["month", "leaf", "status", "structures", "missing files", "trace (one structure)"],
+        [(f"{g.period_end:%Y-%m}", g.kpi_code, g.dq_status, g.structures,
+          ", ".join(g.missing_files) or f"none (delivered without these structures' rows: {', '.join(g.families)})",
+          g.trace) for g in gaps]))
+    dropped = _plain_table((
+        ["month", "indicator", "dropped (reference 0)", "references"],
+        [(f"{d.period_end:%Y-%m}", d.indicator, d.dropped, d.references) for d in drops]))
+    return ("<h2>Leaves without an actual</h2><p class='small muted'>Per month and leaf: how many structures have "
+            "no actual, why, and the extract files of the month that the leaf reads and were not delivered."
+            f"</p>{leaves}<h2>Quality sub-indicators dropped: reference value 0</h2><p class='small muted'>An "
+            "index against a zero reference is undefined: the product index averages the other indicators."
+            f"</p>{dropped}")
 
 
 def render(outcomes: list[SuiteOutcome], *, run_id: str, warehouse: Path, months: str | None,
@@ -149,9 +194,10 @@ warehouse <code>{_e(warehouse.name)}</code> in <code>{_e(warehouse.parent)}</cod
 </div>
 <p class="small muted"><b>error</b>: the data break the landing contract or a KPI rule; the Dagster check is blocking
 and downstream assets do not run. <b>warning</b>: shown, does not stop the run (volumes, freshness, coverage).
-<b>finding</b>: the plan's own arithmetic does not add up (KPI_SPEC §9); the pipeline follows the plan as printed and
-reports it. Failing keys name rows by lineage (<code>delivery_id</code>, <code>_row</code>: the extract file's row)
-or by business key; personal data are never sampled, and pseudonym columns are checked for format only.</p>
+<b>finding</b>: the plan's own arithmetic does not add up (docs/decisions.md §13); the pipeline follows the plan as
+printed and reports it. Failing keys name rows by lineage (<code>delivery_id</code>, <code>_row</code>: the extract
+file's row) or by business key; personal data are never sampled, and pseudonym columns are checked for format
+only.</p>
 <h2>Failed, severity error</h2>{_issue_table(errors, by_suite)}
 <h2>Failed, severity warning</h2>{_issue_table(warnings, by_suite)}
 <h2>Findings: the plan's own anomalies</h2>{_issue_table(findings, by_suite)}
@@ -192,6 +238,24 @@ or by business key; personal data are never sampled, and pseudonym columns are c
             count(distinct (q.delivery_id, q.row_number)) as rows
         from audit.quarantine as q inner join audit.load_ledger as l on q.delivery_id = l.delivery_id
         group by all order by l.family, rule, "column" """)))
+    parts.append("<h2>Deliveries loaded with a warning</h2><p class='small muted'>A first delivery far off the "
+                 "family's recent months (<code>volume_anomaly</code>), or a restatement that removed rows and that "
+                 "an operator accepted (<code>volume_drop</code>, with the reason given).</p>")
+    parts.append(_plain_table(_call(warehouse, ["file", "family", "month", "warning", "message", "accepted reason",
+                                                "loaded at"], load_warnings)))
+    parts.append("<h2>Leaves without a target</h2><p class='small muted'>Per month-end of the plan's years, the "
+                 "scored leaves that have an actual but no target (seeded or derived by a target rule) at some "
+                 "structures: they carry no score, and the VPI's coverage counts their weight as not backed. "
+                 "<code>piramide plan check --year YYYY</code> lists what the seeds still miss.</p>")
+    parts.append(_plain_table(_query(warehouse, """
+        select strftime(period_end, '%Y-%m') as month, count(distinct kpi_code) as leaves,
+            count(*) as "structure x leaf", string_agg(distinct kpi_code, ', ' order by kpi_code) as "leaf codes"
+        from marts.fct_kpi_scores
+        where dq_status = 'no_target' and node_kind in ('leaf', 'composite')
+            and year(period_end) >= (select value::integer from reference.kpi_parameters
+                                     where parameter = 'plan_first_year')
+        group by all order by month""")))
+    parts.append(_gaps_section(warehouse))
     parts.append("<h2>Every expectation</h2>")
     for o in outcomes:
         status = "error" if o.errors else ("warning" if o.warnings else ("finding" if o.findings else "pass"))

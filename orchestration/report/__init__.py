@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.config import settings
+from orchestration.warehouse.connection import reader_path
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def build_report(period: str | None = None, out: Path | None = None, warehouse: 
 
     t0 = time.perf_counter()
     s = settings()
-    data = read_report_data(warehouse or s.warehouse, period)
+    # A report asked for by hand reads the BI copy when it is current, leaving the working file to the pipeline.
+    data = read_report_data(warehouse or reader_path(), period)
     html = render(data)
     out_dir = Path(out) if out else s.reports_dir
     key = data.period_end.strftime("%Y-%m")
@@ -58,26 +60,3 @@ def build_report(period: str | None = None, out: Path | None = None, warehouse: 
     shutil.copyfile(path, tmp_latest)
     os.replace(tmp_latest, latest)
     return ReportResult(path, latest, key, path.stat().st_size, time.perf_counter() - t0)
-
-
-def report_and_docs(period: str | None, timings: list[tuple[str, float]]) -> tuple[list[str], bool]:
-    """The run's closing artefacts: the HTML report and the dbt docs site. Returns the lines to print last and
-    whether the report was written (a failed dbt docs is reported but does not fail the run: the scores are in)."""
-    from orchestration.report.dbt_docs import DocsError, generate_docs
-
-    lines, ok = [], True
-    try:
-        res = build_report(period)
-        timings.append(("report (HTML)", res.seconds))
-        lines.append(f"report: {res.path} ({res.size_bytes / 1e3:,.0f} kB; latest: {res.latest})")
-    except Exception as exc:  # the run prints why and exits 1, after the timings
-        ok = False
-        lines.append(f"report FAILED: {type(exc).__name__}: {exc}")
-    t0 = time.perf_counter()
-    try:
-        docs = generate_docs()
-        lines.append(f"dbt docs: {docs.index}")
-    except DocsError as exc:
-        lines.append(f"dbt docs not generated: {exc}")
-    timings.append(("dbt docs generate", time.perf_counter() - t0))
-    return lines, ok

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-NATION = "nazionale"
+from orchestration.warehouse.vocabulary import NATION, relation_exists, resolve_period
+
 PYRAMID_TOP = ("VPI",)
 PYRAMID_INDICES = ("SP", "PG", "PI")
 OBJECTIVES = tuple(f"OBJ_{c}" for c in "ABCDEFGHI")
 PERSPECTIVES = ("PG_SVILUPPO", "PG_FINANZA", "PG_PROCESSI", "PG_UTENZA")
 IMPACTS = ("IMP_CONTINUITY", "IMP_AVG_TIME", "IMP_LITIGATION", "IMP_REPUTATION", "IMP_INSPECTION")
 REGIONAL_NODES = (*PERSPECTIVES, "PG")
-# The flows of the plan's quarterly targets and productivity (KPI_SPEC 2.1), month by month.
+# The flows of the plan's quarterly targets and productivity (docs/decisions.md §5), month by month.
 YEAR_KPIS = ("PRODUZIONE_LORDA", "IEEP.ENTRATE", "IEEP.PRESTAZIONI", "SUSSIDIARIETA", "PRODUCTIVITY")
 LEAF_KINDS = ("leaf", "composite", "reported")
 
@@ -100,15 +100,8 @@ class ReportData:
     publication: dict | None = None
     publication_causes: list[str] = dataclasses.field(default_factory=list)
     publication_diff: list[dict] = dataclasses.field(default_factory=list)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from (select schema_name, table_name as n from duckdb_tables() "
-        "union all select schema_name, view_name from duckdb_views()) where schema_name = ? and n = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
+    # KPI -> (projected year-end, annual target, projected score) at the period (marts.fct_year_end_projection)
+    projection: dict[str, tuple] = dataclasses.field(default_factory=dict)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
@@ -124,29 +117,12 @@ def _described_columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -
     ).fetchall()
 
 
-def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None) -> dt.date:
-    """The month-end of YYYY-MM, or the latest month-end with a national VPI score."""
-    if period:
-        row = con.execute(
-            "select max(period_end) from marts.fct_kpi_scores where strftime(period_end, '%Y-%m') = ?", [period]
-        ).fetchone()
-    else:
-        row = con.execute(
-            "select coalesce(max(period_end) filter (where score is not null), max(period_end)) "
-            "from marts.fct_value_pyramid where structure_code = ? and node_code = 'VPI'",
-            [NATION],
-        ).fetchone()
-    if not row or row[0] is None:
-        raise LookupError(f"no scores for period {period or '(latest)'} in the warehouse")
-    return row[0]
-
-
 def _tree(con, period_end) -> tuple[dict[str, Node], dict[str, tuple]]:
     kpi = {
         r[0]: r
         for r in con.execute(
-            "select node_code, parent_code, kind, weight, polarity, unit, name_it, name_en, formula_en, plan_line "
-            "from marts.dim_kpi"
+            "select node_code, parent_code, kind, weight, polarity, unit, name_it, name_en, formula_en, plan_line, "
+            "node_path, tree_order from marts.dim_kpi"
         ).fetchall()
     }
     nodes = {}
@@ -159,43 +135,6 @@ def _tree(con, period_end) -> tuple[dict[str, Node], dict[str, tuple]]:
         nodes[code] = Node(code, parent, kind, weight, score, cov, k[6] if k else code, k[7] if k else code,
                            k[9] if k else None)
     return nodes, kpi
-
-
-def _path(code: str, parents: dict[str, str | None]) -> tuple[str, ...]:
-    out, seen = [], set()
-    cur: str | None = code
-    while cur and cur not in seen:
-        seen.add(cur)
-        out.append(cur)
-        cur = parents.get(cur)
-    return tuple(reversed(out))
-
-
-def _natural(code: str) -> list:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", code)]
-
-
-def _tree_order(parents: dict[str, str | None], kpi: dict[str, tuple], nodes: dict[str, Node]) -> dict[str, int]:
-    """Depth-first order of the tree, heavier children first and reported KPIs last, as the plan lists them."""
-    children: dict[str | None, list[str]] = {}
-    for code, parent in parents.items():
-        children.setdefault(parent, []).append(code)
-
-    def key(c: str):
-        weight = nodes[c].weight if c in nodes else kpi[c][3]
-        return (kpi[c][2] in ("reported", "part"), -(weight or 0), _natural(c))
-
-    order: dict[str, int] = {}
-    stack = sorted(children.get(None, []), key=key, reverse=True)
-    while stack:
-        code = stack.pop()
-        if code in order:
-            continue
-        order[code] = len(order)
-        stack.extend(sorted(children.get(code, []), key=key, reverse=True))
-    for code in kpi:
-        order.setdefault(code, len(order))
-    return order
 
 
 def _leaves(con, period_end, nodes: dict[str, Node], kpi: dict[str, tuple]) -> tuple[list[Leaf], list]:
@@ -213,11 +152,12 @@ def _leaves(con, period_end, nodes: dict[str, Node], kpi: dict[str, tuple]) -> t
         k = kpi.get(code)
         if k is None:
             continue
-        _, _, kind, weight, polarity, unit, name_it, name_en, formula, plan_line = k
+        _, _, kind, weight, polarity, unit, name_it, name_en, formula, plan_line, path, _ = k
         w = nodes[code].weight if code in nodes else weight
         by_code[code] = Leaf(code, parents.get(code), kind, name_it, name_en, formula, plan_line, unit, polarity, w,
-                             a, t, num, den, dev, devc, score, svb, cov, dq, _path(code, parents))
-    order = _tree_order(parents, kpi, nodes)
+                             a, t, num, den, dev, devc, score, svb, cov, dq, tuple(path))
+    # dim_kpi's reading order of the tree: depth first, heavier siblings first, reported KPIs and parts last.
+    order = {c: k[11] for c, k in kpi.items()}
     leaves = sorted((lf for lf in by_code.values() if lf.kind in LEAF_KINDS), key=lambda lf: order[lf.code])
     # Parts (and parts of parts, e.g. the Customer Care channels) nest under their scored leaf.
     for lf in sorted((lf for lf in by_code.values() if lf.kind == "part"), key=lambda lf: order[lf.code]):
@@ -263,22 +203,32 @@ def _year(con, period_end) -> dict:
     return out
 
 
+def _projection(con, period_end) -> dict[str, tuple]:
+    if not relation_exists(con, "marts", "fct_year_end_projection"):
+        return {}
+    return {r[0]: r[1:] for r in con.execute(
+        "select kpi_code, projected_year_end, annual_target, projected_score from marts.fct_year_end_projection "
+        "where structure_code = ? and period_end = ? and list_contains(?, kpi_code)",
+        [NATION, period_end, list(YEAR_KPIS)],
+    ).fetchall()}
+
+
 def _dq(con, period_end) -> dict:
     out: dict = {}
     out["ledger"] = con.execute(
         "select outcome, count(*), sum(rows_read), sum(rows_accepted), sum(rows_rejected) from audit.load_ledger "
         "group by outcome order by outcome"
-    ).fetchall() if _exists(con, "audit", "load_ledger") else []
+    ).fetchall() if relation_exists(con, "audit", "load_ledger") else []
     out["rejected_files"] = con.execute(
         "select file, family, month, message from audit.load_ledger where outcome = 'rejected' "
         "order by loaded_at desc limit 25"
-    ).fetchall() if _exists(con, "audit", "load_ledger") else []
+    ).fetchall() if relation_exists(con, "audit", "load_ledger") else []
     out["quarantine"] = con.execute(
         "select rule_id, count(*), count(distinct file), string_agg(distinct column_name, ', ' order by column_name) "
         "from audit.quarantine group by rule_id order by count(*) desc, rule_id"
-    ).fetchall() if _exists(con, "audit", "quarantine") else []
-    out["dq_results"] = _dq_results(con) if _exists(con, "audit", "dq_results") else None
-    out["period_status"] = _period_status(con, period_end) if _exists(con, "marts", "period_status") else None
+    ).fetchall() if relation_exists(con, "audit", "quarantine") else []
+    out["dq_results"] = _dq_results(con) if relation_exists(con, "audit", "dq_results") else None
+    out["period_status"] = _period_status(con, period_end) if relation_exists(con, "marts", "period_status") else None
     out["missing_leaves"] = con.execute(
         "select s.kpi_code, k.name_it, k.name_en, s.dq_status from marts.fct_kpi_scores s "
         "join marts.dim_kpi k on k.node_code = s.kpi_code "
@@ -363,7 +313,7 @@ DIFF_ROWS_SHOWN = 60
 
 def _publication_diff(con, period_end) -> tuple[dict | None, list[str], list[dict]]:
     """The latest publication of the month-end and the nodes that moved since, when the period was published."""
-    if not _exists(con, "publish", "publications"):
+    if not relation_exists(con, "publish", "publications"):
         return None, [], []
     from orchestration.publication.diff import diff, latest_publication
 
@@ -397,6 +347,7 @@ def read_report_data(warehouse: Path, period: str | None = None) -> ReportData:
             regions=_structure_scores(con, period_end, ("regional",)),
             structures=_structure_scores(con, period_end, ("provincial",)),
             year=_year(con, period_end),
+            projection=_projection(con, period_end),
             vpi_trend=vpi,
             kpi_names={c: (k[6], k[7], k[5]) for c, k in kpi.items()},
             ledger=dq["ledger"],

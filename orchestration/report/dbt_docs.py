@@ -8,7 +8,6 @@ the project's own target/ (the manifest Dagster reads) untouched.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ class DocsError(RuntimeError):
 
 
 def generate_docs(out: Path | None = None) -> DocsResult:
-    from orchestration.defs.project import dbt_executable
+    from orchestration.warehouse.dbt import run_dbt
 
     t0 = time.perf_counter()
     folder = Path(out) if out else settings().reports_dir / "dbt_docs"
@@ -39,11 +38,9 @@ def generate_docs(out: Path | None = None) -> DocsResult:
     state = folder / "partial_parse.msgpack"
     if seed_state.exists() and (not state.exists() or state.stat().st_mtime < seed_state.stat().st_mtime):
         shutil.copyfile(seed_state, state)
-    cmd = [dbt_executable(), "--quiet", "docs", "generate", "--static", "--target-path", str(folder),
-           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     env = dbt_env()
     env["DBT_LOG_PATH"] = str(folder / "logs")
-    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    proc = run_dbt("--quiet", "docs", "generate", "--static", "--target-path", str(folder), env=env)
     index = folder / "static_index.html"
     if proc.returncode != 0 or not index.exists():
         raise DocsError(f"dbt docs generate failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")

@@ -17,6 +17,7 @@ from orchestration.report.data import (
     YEAR_KPIS,
     ReportData,
 )
+from orchestration.trace.target import trace_command
 
 # Short labels for the pyramid's boxes (the full plan names are in the detail panel and the tooltips).
 SHORT = {
@@ -91,6 +92,8 @@ def _env() -> jinja2.Environment:
         dq=lambda s: DQ_STATUS.get(s or "", s or "—"),
         severity=lambda s: SEVERITY.get(s or "", s or "—"),
     )
+    # The command an auditor runs to see the extract rows (or components) behind a leaf's score.
+    env.globals["trace_command"] = trace_command
     return env
 
 
@@ -144,6 +147,8 @@ def _year_charts(data: ReportData) -> list[dict]:
             "svg": charts.line_chart(f"year-{code.lower().replace('.', '-')}", pts, unit,
                                      zero_based=code != "PRODUCTIVITY"),
             "rows": rows,
+            "projection": dict(zip(("value", "target", "score"), data.projection[code], strict=True))
+            if code in data.projection else None,
         })
     return out
 

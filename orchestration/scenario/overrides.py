@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-NATION = "nazionale"
+from orchestration.warehouse.vocabulary import NATION
+
 # Node codes contain dots (A.1, IEEP.ENTRATE): the year and the keyword are matched from the right.
 WEIGHT_RE = re.compile(r"(?P<node>[^=@\s]+)\.weight=(?P<value>.*)")
 TARGET_RE = re.compile(r"target\.(?P<node>[^=@\s]+?)(?:@(?P<structure>[^=.@\s]+))?\.(?P<year>\d{4})=(?P<value>.*)")

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env, settings
-from orchestration.ingest.loader import connect
+from orchestration.config import dbt_env, settings
 from orchestration.publication.publish import parse_period
-from orchestration.publication.store import ident, macro_ddl, relation_exists
+from orchestration.publication.store import ident
 from orchestration.scenario.overrides import NATION, Override, OverrideError, parse_override, validate_overrides
+from orchestration.warehouse import ddl
+from orchestration.warehouse.connection import connect
+from orchestration.warehouse.vocabulary import relation_exists
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 DEFAULT_NAME = "adhoc"
@@ -63,7 +64,7 @@ def _table(model: str, name: str) -> str:
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(macro_ddl("scenario_ddl"))
+    ddl.apply(con, "scenario")
 
 
 def _is_saved(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -83,15 +84,13 @@ def _forget(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _dbt_run(name: str) -> None:
-    from orchestration.defs.project import dbt_executable
+    from orchestration.warehouse.dbt import run_dbt
 
     work = settings().warehouse.parent / ".scenario_dbt"
     env = dbt_env()
     env["DBT_TARGET_PATH"] = str(work / "target")
     env["DBT_LOG_PATH"] = str(work / "logs")
-    cmd = [dbt_executable(), "run", "--select", "tag:scenario_rescored", "--vars", json.dumps({"scenario": name}),
-           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    proc = run_dbt("run", "--select", "tag:scenario_rescored", "--vars", json.dumps({"scenario": name}), env=env)
     if proc.returncode != 0:
         raise ScenarioError(f"dbt failed on scenario {name}:\n{proc.stdout[-4000:]}\n{proc.stderr[-1000:]}")
 
@@ -254,64 +253,3 @@ def drop_scenario(name: str) -> None:
         con.execute("commit")
     finally:
         con.close()
-
-
-# ------------------------------------------------------------------------------------------ terminal
-
-
-def _f(v, digits=3) -> str:
-    return "-" if v is None else f"{v:,.{digits}f}"
-
-
-def print_result(r: ScenarioResult, show_all: bool = False) -> None:
-    state = "saved" if r.saved else "not saved: --save --name NAME keeps it"
-    print(f"what-if {r.name!r} at {r.period_end:%Y-%m} ({state}); {len(r.overrides)} override(s):")
-    for o in r.overrides:
-        print(f"  {o.spec}")
-    if r.weights:
-        print("  weights in the parent (national level; the same rescaling applies at every level):")
-        for _level, parent, node, before, after in r.weights:
-            print(f"    {parent:<14} {node:<26} {before:.4f} -> {after:.4f}")
-    for node, structure, plan_before, plan_after, before, after in r.targets:
-        print(f"  target {node}@{structure}: annual {_f(plan_before, 4)} -> {_f(plan_after, 4)}; "
-              f"month-end {r.period_end:%Y-%m} {_f(before, 4)} -> {_f(after, 4)} (profile and sample scale applied)")
-    nation = [x for x in r.rows if x[0] == NATION]
-    others = [x for x in r.rows if x[0] != NATION]
-    if not r.rows:
-        print("no node changed at this month-end")
-        return
-    print(f"{NATION:<34} {'weight':>13} {'baseline':>9} {'scenario':>9} {'delta':>9}  coverage")
-    for _s, node, _kind, level, bw, sw, bs, ss, delta, _bc, sc in nation:
-        weight = f"{_f(bw)}" if abs((bw or 0) - (sw or 0)) <= TOLERANCE else f"{_f(bw)}->{_f(sw)}"
-        print(f"  {'  ' * min(level, 4) + node:<32} {weight:>13} {_f(bs):>9} {_f(ss):>9} "
-              f"{'-' if delta is None else f'{delta:+.3f}':>9}  {_f(sc, 2)}")
-    if not others:
-        return
-    structures = {x[0] for x in others}
-    if show_all:
-        print(f"other structures ({len(structures)}):")
-        for s, node, _kind, _level, _bw, _sw, bs, ss, delta, _bc, _sc in others:
-            print(f"  {s:<20} {node:<24} {_f(bs):>9} {_f(ss):>9} {'-' if delta is None else f'{delta:+.3f}':>9}")
-        return
-    print(f"other structures: {len(others):,} changed rows at {len(structures)} structures (--all lists them)")
-    by_node: dict[str, list[float]] = {}
-    for x in others:
-        by_node.setdefault(x[1], []).append(x[8] if x[8] is not None else float("nan"))
-    print(f"  {'node':<26} {'structures':>10} {'min delta':>10} {'mean delta':>10} {'max delta':>10}")
-    for node, deltas in sorted(by_node.items(), key=lambda kv: -len(kv[1])):
-        vals = [d for d in deltas if d == d]
-        if vals:
-            print(f"  {node:<26} {len(deltas):>10} {min(vals):>+10.3f} {sum(vals) / len(vals):>+10.3f} "
-                  f"{max(vals):>+10.3f}")
-        else:
-            print(f"  {node:<26} {len(deltas):>10} (score appears or disappears)")
-
-
-def print_list(rows: list[tuple]) -> None:
-    if not rows:
-        print("no saved scenario")
-        return
-    for name, created, note, overrides in rows:
-        specs = ", ".join(json.loads(overrides))
-        print(f"{name:<20} saved {created:%Y-%m-%d %H:%M}  {specs}" + (f"  ({note})" if note else ""))
-

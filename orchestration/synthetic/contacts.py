@@ -3,7 +3,7 @@
 Contacts are drawn with numpy one group of structures at a time (orchestration.synthetic.chunks);
 each delivery month then holds one row per contact that was opened
 or changed state in it (as known in that month), after an opening file with every contact still open at the
-opening month's end plus every contact opened in the 12 months before (LANDING_CONTRACT "Opening stock").
+opening month's end plus every contact opened in the 12 months before (docs/landing_contract.md, "Files").
 Response times are in working days (seed holidays_it) around each channel's standard (seed channel_standards).
 """
 
@@ -20,7 +20,7 @@ from orchestration.synthetic.chunks import chunk_streams, concat_chunks, serial_
 from orchestration.synthetic.practices import fake_tax_codes
 from orchestration.synthetic.reference import Reference, seed
 
-# Simulation knobs, not plan figures. KPI_SPEC 7: about 12 M contacts a year at scale 1.
+# Simulation knobs, not plan figures. docs/decisions.md §14: about 12 M contacts a year at scale 1.
 CONTACTS_PER_YEAR = 12_000_000
 SIM_MONTHS_BEFORE_WINDOW = 6  # contacts older than the opening window can still be open at its end
 SEASONALITY = np.array([1.10, 1.05, 1.05, 1.0, 1.0, 0.98, 0.90, 0.70, 1.0, 1.07, 1.08, 1.07])

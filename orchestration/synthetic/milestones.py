@@ -1,6 +1,6 @@
 """Project milestones: one report per register record (and transversal project) per month, project x as_of.
 
-Completion is the share of the year's output (KPI_SPEC 2.1): from 0 at max(project start, 1 January) it rises
+Completion is the share of the year's output (docs/decisions.md §5): from 0 at max(project start, 1 January) it rises
 to 1 by the output's due date (31 December when the due date is in a later year), reported in steps of 5 %.
 Most projects run slightly ahead of the linear plan; a few are late and end the year well short of 1.
 """

@@ -3,7 +3,7 @@
 The practices are drawn with numpy one group of production structures at a time (about 120 M simulated
 practices at scale 1.0 would not fit at once: orchestration.synthetic.chunks), then each delivery month
 receives one row per practice that was received or changed state in it, exactly as a real
-production-monitoring export would (LANDING_CONTRACT).
+production-monitoring export would (docs/landing_contract.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A wave is a sample of users, so its size hardly depends on the institute's volume (`scale`). Each response
 has an overall mark 1-5, the channel of the respondent's last contact (none for users without contacts) and,
 when the respondent answered that section, the four factor scores of the 2020 survey (accessibility,
-responsiveness, omnichannel, reliability; notes/2020-results.md 3.11).
+responsiveness, omnichannel, reliability; plan L1114-1233).
 """
 
 from __future__ import annotations

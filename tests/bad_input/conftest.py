@@ -8,10 +8,11 @@ import pytest
 
 from tests.bad_input.corpus import write_corpus
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
-def corpus(sample_build) -> dict[str, Path]:
-    """The corpus, written into tests/data/bad/ (git-ignored) once per session, over the session's sample."""
-    return write_corpus(sample_build.inbox, ROOT / "tests" / "data" / "bad")
+def corpus(sample_build, tmp_path_factory) -> dict[str, Path]:
+    """The corpus, written once per session (and per test worker) over the session's sample.
+
+    `python -m tests.bad_input.corpus` writes the same files into tests/data/bad/ to look at by hand.
+    """
+    return write_corpus(sample_build.inbox, tmp_path_factory.mktemp("bad"))

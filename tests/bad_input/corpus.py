@@ -668,6 +668,15 @@ def _(ctx, out):
     return _unknown_owner_every(ctx, out, 1, 100)
 
 
+@kind("truncated_restatement", "the month re-delivered cut short (its first 50 rows, every row valid)",
+      Expected("rejected", "volume_drop", ("50 rows against", "stays current", "--accept-volume-drop")),
+      restates=True)
+def _(ctx, out):
+    # An export that stopped half-way: valid rows, far fewer of them (issue 16).
+    return _restate(ctx, out, "select * from read_parquet(?) limit 50",
+                    [str(_sample_file(ctx, "practices", ctx.restate_month))])
+
+
 @kind("restatement_mostly_invalid", "the month re-delivered with 6 rows in 10 on an unknown owner structure",
       Expected("rejected", "too_many_invalid", ("stays current",)), restates=True)
 def _(ctx, out):

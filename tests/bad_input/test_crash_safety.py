@@ -46,7 +46,8 @@ def _env(sample_copy) -> dict[str, str]:
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    # A session of its own: the kill reaches dbt, which `piramide dbt` runs as a child process.
+    # A session of its own: the kill reaches every process of the command (`piramide dbt` execs dbt; the group
+    # kill also covers anything a command starts).
     return subprocess.Popen([PIRAMIDE, *args], env=env, cwd=DBT_PROJECT_DIR.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
@@ -67,8 +68,8 @@ def _kill_when(proc: subprocess.Popen, seen: callable, delay: float, timeout: fl
     proc.wait(timeout=60)
     proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL, "the process had already finished when it was killed"
-    # `piramide dbt` runs dbt as a child: wait until every process of the group has died (and let go of the
-    # warehouse's lock). Zombies count as gone: whoever reaps orphans here may take its time.
+    # Wait until every process of the group has died (and let go of the warehouse's lock). Zombies count as
+    # gone: whoever reaps orphans here may take its time.
     deadline = time.monotonic() + 60
     while _group_alive(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)

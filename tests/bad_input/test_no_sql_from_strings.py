@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.ingest import load_file, load_inbox
-from orchestration.ingest.loader import _ident, _literal
+from orchestration.ingest.identifiers import ident, literal
 from tests.bad_input.state import current_deliveries, fingerprint, ledger, q
 from tests.helpers import practice, write_csv
 
@@ -127,10 +127,10 @@ def test_hostile_values_are_data_never_sql(env):
 @pytest.mark.parametrize("text", ["practices; drop", "raw.practices", "Practice_ID", "a b", "x'y", "", "1abc"])
 def test_only_contract_identifiers_reach_sql(text):
     with pytest.raises(ValueError):
-        _ident(text)
+        ident(text)
 
 
 @pytest.mark.parametrize("text", ["x'y", "a b", "", "A.PT1", "--", "a\\"])
 def test_only_plain_constants_become_literals(text):
     with pytest.raises(ValueError):
-        _literal(text)
+        literal(text)

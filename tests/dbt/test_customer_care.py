@@ -113,7 +113,8 @@ def rows(wh, sql, params=None):
 def actuals(wh, structure, period="2021-12-31"):
     return {
         r[0]: r[1:]
-        for r in rows(wh, "select quantity_code, numerator, denominator, actual_value, value_vs_budget, dq_note "
+        for r in rows(wh, "select quantity_code, numerator, denominator, actual_index, budget_index, dq_note, "
+                          "actual_value "
                           "from intermediate.int_kpi_actuals_contacts where structure_code = ? and period_end = ?",
                       [structure, period])
     }
@@ -132,33 +133,41 @@ def test_elementary_indices_of_one_structure(warehouse):
     a = actuals(warehouse, "alessandria")
     # LINEA_INPS answered in 2021: A3 2 wd, A4 5 wd (24 Dec -> 4 Jan: 28-31 Dec and 4 Jan), B1 1, B2 2.
     # Within 2 wd: 3 of 4 = 75 %; in 2020 (A1 1, A2 4, A5 1) 2 of 3 = 66.666667 %.
-    # Index 100 * (1 + (75 - 66.666667) / 66.666667) = 112.5. Budget: median of cluster D offices in 2020
-    # (alessandria 66.666667, asti 100: D1 same day) = 83.333333, 100 * (1 + (75 - 83.333333) / 83.333333) = 90.
-    check(a["CUSTOMER_CARE.LINEA_INPS.WITHIN_STANDARD"], 3, 4, 112.5, 90.0)
+    # Index 100 * (1 + (75 - 66.666667) / 66.666667) = 112.5. Budget: median of cluster D's structures in 2020,
+    # whatever their level (alessandria 66.666667, asti 100: D1 same day, piemonte pooled 3 of 4 = 75) = 75:
+    # 100 * (1 + (75 - 75) / 75) = 100.
+    check(a["CUSTOMER_CARE.LINEA_INPS.WITHIN_STANDARD"], 3, 4, 112.5, 100.0)
     # Mean working days 10 / 4 = 2.5 against 6 / 3 = 2 (lower is better): 100 * (1 - 0.5 / 2) = 75.
-    # Budget: median(2, 0) = 1, 100 * (1 - 1.5 / 1) = -50, capped at 50.
+    # Budget: median(2, asti 0, piemonte 6 / 4 = 1.5) = 1.5, 100 * (1 - 1 / 1.5) = 33.3, capped at 50.
     check(a["CUSTOMER_CARE.LINEA_INPS.FIRST_RESPONSE_DAYS"], 10, 4, 75.0, 50.0)
+    # The parts keep their value in their own unit beside the index: 75 %, 2.5 working days.
+    assert close(a["CUSTOMER_CARE.LINEA_INPS.WITHIN_STANDARD"][5], 75.0)
+    assert close(a["CUSTOMER_CARE.LINEA_INPS.FIRST_RESPONSE_DAYS"][5], 2.5)
     # Unanswered at 31 Dec 2021: B3 (2 wd old), B4 (9), B5 (4); beyond 2 wd: 2 of 3 = 66.666667 %.
     # At 31 Dec 2020: A3 (1 wd old) and A4 (4 wd old, beyond): 50 %. 100 * (1 - 16.666667 / 50) = 66.666667;
-    # budget: asti had nothing open, so the median is alessandria's 50 %: the same 66.666667.
+    # budget: asti had nothing open, so the median is alessandria's and piemonte's 50 %: the same 66.666667.
     check(a["CUSTOMER_CARE.LINEA_INPS.OPEN_OVER_STANDARD"], 2, 3, 200 / 3, 200 / 3)
+    assert close(a["CUSTOMER_CARE.LINEA_INPS.OPEN_OVER_STANDARD"][5], 200 / 3)
     # LINEA_INPS channel: 0.5 * 112.5 + 0.25 * 75 + 0.25 * 66.666667 = 91.666667; budget
-    # 0.5 * 90 + 0.25 * 50 + 0.25 * 66.666667 = 74.166667.
-    check(a["CUSTOMER_CARE.LINEA_INPS"], 275 / 3, 1.0, 275 / 3, 74.1666666667)
+    # 0.5 * 100 + 0.25 * 50 + 0.25 * 66.666667 = 79.166667.
+    check(a["CUSTOMER_CARE.LINEA_INPS"], 275 / 3, 1.0, 275 / 3, 79.1666666667)
     # CASSETTO_AZIENDE: C2 answered in 2 wd (within 5) against C1 in 2020 (0 wd, within): 100 % vs 100 % = 100.
     check(a["CUSTOMER_CARE.CASSETTO_AZIENDE.WITHIN_STANDARD"], 1, 1, 100.0, 100.0)
     # 2 working days against a reference of 0 days: no index (never a division error).
     check(a["CUSTOMER_CARE.CASSETTO_AZIENDE.FIRST_RESPONSE_DAYS"], 2, 1, None, None, "zero_reference")
+    assert close(a["CUSTOMER_CARE.CASSETTO_AZIENDE.FIRST_RESPONSE_DAYS"][5], 2.0)
     # Nothing open at either year end: no value.
     check(a["CUSTOMER_CARE.CASSETTO_AZIENDE.OPEN_OVER_STANDARD"], 0, 0, None, None, "no_data")
     # The channel index renormalises over its one indexed component: 0.5 * 100 / 0.5 = 100.
     check(a["CUSTOMER_CARE.CASSETTO_AZIENDE"], 50, 0.5, 100.0, 100.0, "partial")
     # Closed at first response, all channels: 2021 A3, B1, B2 of A3, A4, B1, B2, C2 = 60 %; 2020 A1, C1 of
-    # A1, A2, A5, C1 = 50 %: 100 * (1 + 10 / 50) = 120. Budget: median(50, asti 100) = 75: 100 * (1 - 15 / 75) = 80.
-    check(a["CUSTOMER_CARE.FIRST_RESPONSE"], 3, 5, 120.0, 80.0)
+    # A1, A2, A5, C1 = 50 %: 100 * (1 + 10 / 50) = 120. Budget: median(50, asti 100, piemonte 3 of 5 = 60) = 60:
+    # 100 * (1 + 0 / 60) = 100.
+    check(a["CUSTOMER_CARE.FIRST_RESPONSE"], 3, 5, 120.0, 100.0)
+    assert close(a["CUSTOMER_CARE.FIRST_RESPONSE"][5], 60.0)
     # CUSTOMER_CARE = 0.9 * mean(91.666667, 100) + 0.1 * 120 = 0.9 * 95.833333 + 12 = 98.25;
-    # budget 0.9 * mean(74.166667, 100) + 0.1 * 80 = 0.9 * 87.083333 + 8 = 86.375.
-    check(a["CUSTOMER_CARE"], 98.25, 1.0, 98.25, 86.375, "partial")
+    # budget 0.9 * mean(79.166667, 100) + 0.1 * 100 = 0.9 * 89.583333 + 10 = 90.625.
+    check(a["CUSTOMER_CARE"], 98.25, 1.0, 98.25, 90.625, "partial")
     # Channels without any contact have no rows at all.
     assert not any(k.startswith("CUSTOMER_CARE.AGENDA") for k in a)
 
@@ -167,11 +176,10 @@ def test_regional_and_national_values_pool_counts(warehouse):
     for structure in ("piemonte", "nazionale"):
         a = actuals(warehouse, structure)
         # Pooled 2020: A1, A2, A5 and asti's D1: 3 of 4 within (75 %), 6 / 4 = 1.5 days; 2021 as alessandria.
-        # 75 % vs 75 % = 100; 2.5 vs 1.5 days: 100 * (1 - 1 / 1.5) = 33.3, capped at 50.
-        budget_within = 100.0 if structure == "piemonte" else None  # the only cluster-D region with contacts
-        budget_days = 50.0 if structure == "piemonte" else None
-        check(a["CUSTOMER_CARE.LINEA_INPS.WITHIN_STANDARD"], 3, 4, 100.0, budget_within)
-        check(a["CUSTOMER_CARE.LINEA_INPS.FIRST_RESPONSE_DAYS"], 10, 4, 50.0, budget_days)
+        # 75 % vs 75 % = 100; 2.5 vs 1.5 days: 100 * (1 - 1 / 1.5) = 33.3, capped at 50. The budget reference is
+        # cluster D's median (75 %, 1.5 days, above); the nation's is every clustered structure's: the same three.
+        check(a["CUSTOMER_CARE.LINEA_INPS.WITHIN_STANDARD"], 3, 4, 100.0, 100.0)
+        check(a["CUSTOMER_CARE.LINEA_INPS.FIRST_RESPONSE_DAYS"], 10, 4, 50.0, 50.0)
         # First response: 60 % against 2020's pooled 3 of 5 (A1, C1, D1) = 60 %: 100.
         assert close(a["CUSTOMER_CARE.FIRST_RESPONSE"][2], 100.0)
 

@@ -35,10 +35,11 @@ def test_vpi_and_sub_indices_exist_for_december_2021(sample_build):
         assert node in p, node
     score, cov = p["VPI"]
     assert 50 <= score <= 150 and 0.5 < cov <= 1
-    # Every regional entity and production structure has its own territorial scorecard (PG, no parent).
+    # Every regional entity and production structure has its own territorial scorecard (PG, no parent), and so
+    # has each of the three central producers (its subsidiarity leaf under PG_PROCESSI).
     n = query(sample_build.warehouse, "select count(distinct structure_code) from marts.fct_value_pyramid "
                                       "where node_code = 'PG' and parent_code is null and period_end = ?", [DEC])
-    assert n == [(23 + 116,)]
+    assert n == [(23 + 116 + 3,)]
 
 
 def test_2020_month_ends_carry_actuals_but_no_scores(sample_build):
@@ -47,7 +48,7 @@ def test_2020_month_ends_carry_actuals_but_no_scores(sample_build):
                                          "where period_end = '2020-06-30' and node_kind = 'leaf'")
     with_actual, with_score = rows[0]
     assert with_actual > 100
-    # The plan seeds a few 2020 targets only (C.3, E.1, F.1: KPI_SPEC 2.1).
+    # The plan seeds a few 2020 targets only (C.3, E.1, F.1: docs/decisions.md §5).
     assert with_score <= 10
 
 
@@ -61,7 +62,7 @@ def _rebuild_from_weights():
 
 
 def test_changing_one_weight_moves_the_vpi_by_the_expected_amount(sample_copy):
-    """Processi 40 % -> 30 % and Sviluppo 10 % -> 20 % in the PG weights (the plan's ambiguity, KPI_SPEC 9.1)."""
+    """Processi 40 % -> 30 % and Sviluppo 10 % -> 20 % in the PG weights (the plan's ambiguity, decisions §12.1)."""
     before = pyramid(sample_copy.warehouse)
     weights = dict(query(sample_copy.warehouse, "select node_code, weight from reference.kpi_nodes "
                                                 "where parent_code = 'VPI'"))

@@ -1,5 +1,5 @@
 """`dagster dev` starts on 127.0.0.1 with a temporary DAGSTER_HOME, answers, shows the graph by layer, and stops
-by PID with no process left behind (STACK_NOTES D8)."""
+by PID with no process left behind (docs/stack_notes.md §10)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_restated_march_and_a_late_march_event_in_may(first_half_2021):
     assert req.run_key and req.run_key.startswith("inbox-")
     assert req.job_name == "piramide_job"
 
-    # The sensor closed its read-only connection: this process can open the file read-write (STACK_NOTES D7).
+    # The sensor closed its read-only connection: this process can open the file read-write (docs/stack_notes.md §3).
     duckdb.connect(str(env.warehouse)).close()
 
     # The same files on the next tick give the same run key, so Dagster does not launch them twice.

@@ -148,4 +148,16 @@ def test_sensor_request_runs_and_readers_never_see_a_partial_state(env):
         con.close()
     assert [c[0] for c in closed] == expected
     assert [o[0] for o in outcome] == ["loaded", "restated"]
+    # The sensor's run writes the same artefacts as `piramide run`: the report of its latest month, the run's
+    # data-quality summary page, and a BI copy carrying the run's own audit.dq_results.
+    from orchestration.quality import dq_dir
+
+    assert (settings().reports_dir / "report_2021-06.html").exists()
+    assert (dq_dir(env.warehouse) / f"dq_summary_{run_id}.html").exists()
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        latest = con.execute("select run_id from audit.dq_results order by checked_at desc limit 1").fetchone()
+    finally:
+        con.close()
+    assert latest == (run_id,)
     print(f"{len(states)} reads during the run, {retryable} retryable errors")

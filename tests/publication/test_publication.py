@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, ROOT
+from orchestration.config import ROOT
 from tests.conftest import run_dbt
 
 PERIOD = "2021-06"
@@ -205,9 +205,10 @@ def test_publication_code_has_no_update_or_delete_path():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.search(node.value):
                 found.append(f"{path.name}:{node.lineno}: {node.value[:80]}")
-    ddl = (DBT_PROJECT_DIR / "macros" / "append_only_ddl.sql").read_text()
-    sql = re.sub(r"\{#.*?#\}", "", ddl, flags=re.S)
-    found += [f"append_only_ddl.sql: {m.group(0)}" for m in pattern.finditer(sql)]
+    from orchestration.warehouse.ddl import ddl_text
+
+    sql = "\n".join(re.sub(r"--[^\n]*", "", ddl_text(name)) for name in ("publish", "scenario"))
+    found += [f"warehouse/sql: {m.group(0)}" for m in pattern.finditer(sql)]
     assert not found, found
     statements = [s.strip() for s in sql.split(";") if s.strip().lower().startswith("create")]
     assert statements and all("if not exists" in s.lower() for s in statements)

@@ -1,5 +1,5 @@
-"""The suites as Dagster asset checks: one per suite, blocking where the data feed a score, and a failed blocking
-check stops what is downstream while its results wait in the spool for the run's checks stage."""
+"""The suites as Dagster asset checks: one per suite, all blocking (so the run's results step comes after them),
+and a failed check stops what is downstream while its results wait in the spool for the failure path."""
 
 # ruff: noqa: S608 - the SQL breaks a private test copy with constants of this module
 
@@ -15,16 +15,17 @@ from tests.quality.conftest import MONTH, break_with
 pytestmark = pytest.mark.slow
 
 
-def test_every_suite_is_a_check_blocking_where_it_guards_a_score():
+def test_every_suite_is_a_blocking_check():
     from orchestration.defs.quality_checks import quality_checks
     from orchestration.quality.suites import suite_catalog
 
     specs = {spec.name: spec for c in quality_checks for spec in c.check_specs}
     assert set(specs) == {f"dq_{name}" for name, _, _ in suite_catalog()}
-    for name, kind, key in suite_catalog():
+    for name, _kind, key in suite_catalog():
         spec = specs[f"dq_{name}"]
         assert spec.asset_key == dg.AssetKey(list(key))
-        assert spec.blocking == (kind in ("raw", "mart")), name
+        assert spec.blocking, name
+    assert {kind for _, kind, _ in suite_catalog()} == {"raw", "plan"}  # the marts are tested by dbt
 
 
 def test_the_checks_are_in_the_job():
@@ -32,7 +33,8 @@ def test_the_checks_are_in_the_job():
 
     job = defs.resolve_job_def("piramide_job")
     names = {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
-    assert {"dq_raw_practices", "dq_mart_fct_kpi_scores", "dq_plan_ieep_items"} <= names
+    assert {"dq_raw_practices", "dq_plan_ieep_items"} <= names
+    assert not any(n.startswith("dq_mart_") for n in names)
 
 
 def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
@@ -85,4 +87,4 @@ def test_a_failed_blocking_raw_check_stops_the_downstream_assets(sample_copy):
         con.close()
     assert rows == [("raw_practices", "code_domain.product_code", MONTH)]
     page = (dq_dir(sample_copy.warehouse) / f"dq_summary_{result.run_id}.html").read_text()
-    assert "Not run in this run" in page and "mart_fct_kpi_scores" in page
+    assert "Not run in this run" in page and "plan_ieep_items" in page

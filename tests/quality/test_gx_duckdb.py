@@ -1,6 +1,6 @@
 """Great Expectations on DuckDB: the persisted-connection fix still works, and the file lock is released.
 
-GX 1.x returns empty results on DuckDB without the fix (STACK_NOTES G1) and the fix touches a private name, so
+GX 1.x returns empty results on DuckDB without the fix (docs/stack_notes.md §7) and the fix touches a private name, so
 this test must fail loudly when an upgrade moves the name or changes the behaviour.
 """
 

@@ -98,6 +98,20 @@ def test_known_values_from_the_marts(sample_report):
     assert row and fmt.num(pg, 2) in row.group(1)
 
 
+def test_the_year_so_far_shows_where_each_chart_is_heading(sample_report):
+    # The report's month is December: the projection is the year-end itself, at its own score.
+    period = sample_report.result.period
+    value, score = _query(sample_report.warehouse,
+                          "select projected_year_end, projected_score from marts.fct_year_end_projection "
+                          "where structure_code = 'nazionale' and kpi_code = 'SUSSIDIARIETA' "
+                          "and strftime(period_end, '%Y-%m') = ?", [period])[0]
+    html = sample_report.html
+    card = html.split('data-kpi="SUSSIDIARIETA"', 1)[1].split("</figure>", 1)[0]
+    assert "Year-end at the current pace" in card
+    assert f"<strong>{fmt.auto(value, 'points')}</strong>" in card and f"<strong>{fmt.num(score, 2)}</strong>" in card
+    assert html.count("Year-end at the current pace") >= 4
+
+
 def test_every_national_leaf_has_a_row_with_its_details(sample_report):
     period = sample_report.result.period
     leaves = _query(sample_report.warehouse,

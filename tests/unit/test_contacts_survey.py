@@ -15,7 +15,7 @@ from orchestration.synthetic.reference import seed
 
 FAMILIES = ("contacts", "survey")
 SCALE = 0.003
-CONTACTS_PER_YEAR = 12_000_000  # KPI_SPEC 7
+CONTACTS_PER_YEAR = 12_000_000  # docs/decisions.md §14
 
 
 def _digests(folder) -> dict[str, str]:

@@ -16,7 +16,7 @@ from orchestration.synthetic.reference import Reference, seed
 FAMILIES = ("costs", "revenue", "measures", "milestones")
 SCALE = 0.003
 OPENING, LAST = date(2020, 12, 1), date(2021, 12, 1)
-TOLERANCE = 0.15  # KPI_SPEC 7: a generated year lands within +-15 % of the plan's national figures
+TOLERANCE = 0.15  # docs/decisions.md §14: a generated year lands within +-15 % of the plan's national figures
 
 
 @pytest.fixture(scope="module")

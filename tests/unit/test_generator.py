@@ -34,7 +34,7 @@ def test_csv_on_request(tmp_path):
 
 
 @pytest.mark.slow
-def test_calibrated_to_kpi_spec_section_7(sample_build):
+def test_calibrated_to_the_plans_national_volumes(sample_build):
     """At scale S: produzione lorda within 15 % of 23,291,060 x S; ratios near the plan's figures."""
     con = duckdb.connect(str(sample_build.warehouse), read_only=True)
     try:

@@ -1,4 +1,4 @@
--- Planned completion of project and strategic-activity leaves at each month-end (KPI_SPEC 2.1): linear
+-- Planned completion of project and strategic-activity leaves at each month-end (docs/decisions.md §5): linear
 -- by month index from max(project start, 1 January) to the output's due date (31 December when none).
 -- Several register records for one leaf are averaged.
 with records as (

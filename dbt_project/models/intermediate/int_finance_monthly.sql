@@ -1,7 +1,8 @@
 -- Additive finance quantities per structure x month and their year-to-date sums, the one place costs,
--- revenue and producer points meet (KPI_SPEC 3-4). A structure's figure is its own rows plus its
+-- revenue and producer points meet (docs/decisions.md §6, §8). A structure's figure is its own rows plus its
 -- descendants' (int_structure_ancestors): a regional office's own costs count in its region, central rows in
--- the nation only. Ratios are never taken here: the actuals models divide these sums.
+-- the nation only. Ratios are never taken here: the actuals models divide these sums. What each cost and
+-- revenue row counts in is macros/contributions_finance.sql, shared with the trace.
 -- DECISION (is_closing): year-end closing entries are booked in December and enter the year-to-date sums of
 -- their booking month like any other row, so December's figures are the closed year's accounts and January
 -- to November never see them (the year-to-date restarts every January).
@@ -19,29 +20,24 @@ costs as (
         c.month_start,
         count(*) as cost_rows,
         sum(c.amount_eur) as total_costs,
-        -- Cost classes of the contract: direct = direct_production + direct_other (KPI_SPEC 4, Finanza).
-        coalesce(sum(c.amount_eur) filter (where c.cost_class in ('direct_production', 'direct_other')), 0)
-            as direct_costs,
-        coalesce(sum(c.amount_eur) filter (where c.cost_class = 'direct_production'), 0) as direct_prod_costs,
-        -- IMP_LITIGATION is the cost nature LITIGATION (KPI_SPEC 6.2).
-        coalesce(sum(c.amount_eur) filter (where c.cost_nature = 'LITIGATION'), 0) as litigation_costs
-    from {{ ref('stg_costs') }} as c
+        coalesce(sum(c.direct_costs), 0) as direct_costs,
+        coalesce(sum(c.direct_prod_costs), 0) as direct_prod_costs,
+        coalesce(sum(c.litigation_costs), 0) as litigation_costs
+    from ({{ cost_facts() }}) as c
     inner join {{ ref('int_structure_ancestors') }} as anc on c.structure_code = anc.structure_code
     group by all
 ),
 
 revenue as (
-    -- Only leaf items count (a subtotal code in an extract would double count); signs from the seed.
+    -- What each row counts in: macros/contributions_finance.sql, shared with the trace.
     select
         anc.ancestor_code as structure_code,
         r.month_start,
         count(*) as revenue_rows,
-        coalesce(sum(r.amount_eur * i.effective_sign) filter (where i.section = 'contribution_revenue'), 0)
-            as ieep_entrate,
-        coalesce(sum(r.amount_eur * i.effective_sign) filter (where i.section = 'benefits'), 0) as ieep_prestazioni,
-        coalesce(sum(r.amount_eur) filter (where i.section = 'inspection'), 0) as inspection_collections
-    from {{ ref('stg_revenue') }} as r
-    inner join {{ ref('ieep_items') }} as i on r.item_code = i.item_code and i.is_leaf
+        coalesce(sum(r.ieep_entrate), 0) as ieep_entrate,
+        coalesce(sum(r.ieep_prestazioni), 0) as ieep_prestazioni,
+        coalesce(sum(r.inspection_collections), 0) as inspection_collections
+    from ({{ revenue_facts() }}) as r
     inner join {{ ref('int_structure_ancestors') }} as anc on r.structure_code = anc.structure_code
     group by all
 ),

@@ -1,13 +1,14 @@
--- Customer Care index (KPI_SPEC 5.2) at every month-end and structure level, in the long actuals schema.
+-- Customer Care index (docs/decisions.md §10) at every month-end and structure level, in the long actuals schema.
 -- Thirteen elementary indicators: per channel the % answered within the standard (ytd), the mean working
 -- days to first response (ytd) and the % of unanswered contacts older than the standard at the month end
 -- (stock); plus the % of contacts closed at their first response over all channels (ytd). Counts are rolled
 -- up the structure tree first and the values computed from the pooled counts (never a mean of ratios).
--- Each value becomes an elementary index against the same structure a year before (actual_value) and
--- against the median of its level and cost cluster a year before (value_vs_budget; the nation has no
--- cluster, so NULL there); numerator / denominator keep the elementary counts for auditors. The channel
--- and Customer Care indices are the only place indices are averaged, by their seed weights, renormalised
--- over the components that have an index.
+-- An elementary part keeps its value in its own unit (days or %, dim_kpi) as actual_value, with the counts
+-- behind it as numerator / denominator; beside it, actual_index is its index against the same structure a
+-- year before and budget_index against the median of its cost cluster a year before (cluster_median_reference;
+-- the nation takes every clustered structure). The channel and Customer Care indices are the only place
+-- indices are averaged, by their seed weights, renormalised over the components that have an index; their
+-- actual_value is that index, value_vs_budget the budget one.
 -- Working days between two dates = working days in (start, end] (seed holidays_it, Monday-Friday), so a
 -- contact answered on its opening day took 0 days and one opened on Saturday and answered on Monday took 1.
 with channels as (
@@ -257,7 +258,6 @@ elementary as (
 with_cluster as (
     select
         e.*,
-        s.level,
         coalesce(s.cost_cluster, r.cost_cluster) as cost_cluster
     from elementary as e
     inner join {{ ref('structures') }} as s on e.structure_code = s.structure_code
@@ -265,16 +265,7 @@ with_cluster as (
 ),
 
 budget as (
-    select
-        level,
-        cost_cluster,
-        channel_code,
-        component,
-        month_start,
-        median(elementary_value) as budget_value
-    from with_cluster
-    where cost_cluster is not null and elementary_value is not null
-    group by all
+    {{ cluster_median_reference('with_cluster', ['channel_code', 'component'], 'month_start', 'elementary_value') }}
 ),
 
 indexed as (
@@ -285,6 +276,7 @@ indexed as (
         c.component,
         c.numerator,
         c.denominator,
+        c.elementary_value,
         {{ index_vs_reference('c.elementary_value', 'prev.elementary_value', 'w.polarity') }} as idx_prev,
         {{ index_vs_reference('c.elementary_value', 'b.budget_value', 'w.polarity') }} as idx_budget,
         case
@@ -303,8 +295,7 @@ indexed as (
             and prev.month_start = c.month_start - interval 1 year
     left join budget as b
         on
-            c.level = b.level
-            and c.cost_cluster = b.cost_cluster
+            c.cost_cluster is not distinct from b.cost_cluster
             and c.channel_code is not distinct from b.channel_code
             and c.component = b.component
             and b.month_start = c.month_start - interval 1 year
@@ -380,8 +371,10 @@ long as (
         'CUSTOMER_CARE.' || coalesce(channel_code || '.', '') || component as quantity_code,
         numerator,
         denominator,
-        idx_prev as actual_value,
-        idx_budget as value_vs_budget,
+        elementary_value as actual_value,
+        null::double as value_vs_budget,
+        idx_prev as actual_index,
+        idx_budget as budget_index,
         dq_note
     from indexed
     union all
@@ -393,6 +386,8 @@ long as (
         weight_prev as denominator,
         weighted_prev / nullif(weight_prev, 0) as actual_value,
         idx_budget as value_vs_budget,
+        weighted_prev / nullif(weight_prev, 0) as actual_index,
+        idx_budget as budget_index,
         case when n_indexed < n_components then 'partial' end as dq_note
     from channel_index
     union all
@@ -404,6 +399,8 @@ long as (
         weight_prev as denominator,
         weighted_prev / nullif(weight_prev, 0) as actual_value,
         idx_budget as value_vs_budget,
+        weighted_prev / nullif(weight_prev, 0) as actual_index,
+        idx_budget as budget_index,
         case when is_partial then 'partial' end as dq_note
     from customer_care
 )
@@ -416,6 +413,8 @@ select
     long.denominator,
     long.actual_value,
     long.value_vs_budget,
+    long.actual_index,
+    long.budget_index,
     long.dq_note
 from long
 inner join {{ ref('int_month_ends') }} as me on long.month_start = me.month_start

@@ -1,4 +1,4 @@
--- Cost KPIs at every month-end and structure level (KPI_SPEC 4 Finanza, 6.2), ratios of year-to-date sums
+-- Cost KPIs at every month-end and structure level (docs/decisions.md §8 Finanza, §11), ratios of year-to-date sums
 -- taken after the roll-up (int_finance_monthly). A month whose costs file is missing has no cost KPI rows
 -- (the leaves are missing, not zero); dq_note 'incomplete_ytd' flags a year-to-date with an earlier month
 -- of the year undelivered. is_closing entries: see int_finance_monthly (they count in December).
@@ -31,7 +31,7 @@ select
     'DIRECT_COST_SHARE' as quantity_code,
     ytd_direct_costs::double as numerator,
     ytd_total_costs::double as denominator,
-    -- Percent as a value (93.35, not 0.9335), like its target (KPI_SPEC 2).
+    -- Percent as a value (93.35, not 0.9335), like its target (docs/decisions.md §2).
     100 * ytd_direct_costs::double / nullif(ytd_total_costs::double, 0) as actual_value,
     null as value_vs_budget,
     costs_note as dq_note
@@ -54,7 +54,7 @@ select
     'COST_PER_POINT' as quantity_code,
     ytd_total_costs::double as numerator,
     ytd_points_scope::double as denominator,
-    -- Points of the productivity scope credited to the producer (KPI_SPEC 3, 9.5).
+    -- Points of the productivity scope credited to the producer (docs/decisions.md §6, §12.5).
     ytd_total_costs::double / nullif(ytd_points_scope::double, 0) as actual_value,
     null as value_vs_budget,
     costs_note as dq_note

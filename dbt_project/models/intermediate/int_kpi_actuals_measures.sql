@@ -1,4 +1,4 @@
--- KPIs delivered by other systems in the measures extract (KPI_SPEC 4, 6.1). Each measure feeds the
+-- KPIs delivered by other systems in the measures extract (docs/decisions.md §8, §11). Each measure feeds the
 -- quantity of its node (seeds measure_codes.node_code -> kpi_nodes.quantity_code).
 -- Stocks (a percentage, an index, a follower count) are the value at the month-end, only at the structure
 -- they are delivered for: they are not additive, so they are never rolled up, and a month without a value
@@ -6,30 +6,20 @@
 -- remainder of disposals adds to the regions' and the ECO office's pieces count in the nation) and summed
 -- year to date; a month in which a flow measure was not delivered at all has no row, and a later month
 -- whose year-to-date lacks a month is flagged 'incomplete_ytd'.
-with codes as (
-    select
-        mc.measure_code,
-        mc.stock_or_flow,
-        n.quantity_code
-    from {{ ref('measure_codes') }} as mc
-    inner join {{ ref('kpi_nodes') }} as n on mc.node_code = n.node_code
+with facts as (
+    -- Which rows count: macros/contributions_measures.sql, shared with the trace.
+    {{ measure_facts() | indent(4) }}
 ),
 
 stocks as (
     select
         me.period_end,
-        m.structure_code,
-        c.quantity_code,
-        m.value
-    from {{ ref('stg_measures') }} as m
-    inner join codes as c on m.measure_code = c.measure_code
-    inner join {{ ref('int_month_ends') }} as me on m.month_start = me.month_start
-    where c.stock_or_flow = 'stock'
-    -- The latest value of the month, should a system deliver more than one period end in it.
-    qualify row_number() over (
-        partition by me.period_end, m.structure_code, c.quantity_code
-        order by m.period_end desc
-    ) = 1
+        f.structure_code,
+        f.quantity_code,
+        f.value
+    from facts as f
+    inner join {{ ref('int_month_ends') }} as me on f.month_start = me.month_start
+    where f.is_month_value
 ),
 
 delivered as (
@@ -42,14 +32,13 @@ delivered as (
 flow_monthly as (
     select
         anc.ancestor_code as structure_code,
-        m.measure_code,
-        c.quantity_code,
-        m.month_start,
-        sum(m.value) as value
-    from {{ ref('stg_measures') }} as m
-    inner join codes as c on m.measure_code = c.measure_code
-    inner join {{ ref('int_structure_ancestors') }} as anc on m.structure_code = anc.structure_code
-    where c.stock_or_flow = 'flow'
+        f.measure_code,
+        f.quantity_code,
+        f.month_start,
+        sum(f.value) as value
+    from facts as f
+    inner join {{ ref('int_structure_ancestors') }} as anc on f.structure_code = anc.structure_code
+    where f.stock_or_flow = 'flow'
     group by all
 ),
 

@@ -1,29 +1,20 @@
--- Project leaves (KPI_SPEC 2, 6.1): completion c in [0, 1] of the year's output at each month-end, national
+-- Project leaves (docs/decisions.md §4, §11): completion c in [0, 1] of the year's output at each month-end, national
 -- only. The quantity_code is the leaf code itself (A.P1, A.PT1 ...): every project leaf shares the node
 -- quantity MILESTONE, so the scoring layer joins them by node code.
 -- A register record's completion is its latest report with as_of <= period_end in the same year (a report
 -- of last year's output says nothing about this year's); several records of one leaf (seed project_leaf)
 -- are averaged over those that have reported (numerator = sum of completions, denominator = records), and
 -- dq_note 'partial_records' says when some records of the leaf have not reported yet this year.
-with reports as (
-    select
-        pl.leaf_code,
-        m.project_id,
-        m.as_of,
-        m.completion
-    from {{ ref('stg_milestones') }} as m
-    inner join {{ ref('project_leaf') }} as pl on m.project_id = pl.project_id
-),
-
-latest as (
+with latest as (
+    -- Which report of each record counts at a month-end: macros/contributions_milestones.sql (shared with the
+    -- trace).
     select
         me.period_end,
         r.leaf_code,
         r.project_id,
-        arg_max(r.completion, r.as_of) as completion
+        r.completion
     from {{ ref('int_month_ends') }} as me
-    inner join reports as r on r.as_of <= me.period_end and year(r.as_of) = me.year
-    group by all
+    inner join ({{ milestone_facts() }}) as r on me.month_start between r.first_month and r.last_month
 ),
 
 records as (

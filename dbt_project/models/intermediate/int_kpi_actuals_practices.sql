@@ -1,4 +1,4 @@
--- The remaining practice-based quantities (KPI_SPEC 6.1-6.2): review-flagged and family-support claims
+-- The remaining practice-based quantities (docs/decisions.md §11): review-flagged and family-support claims
 -- defined, improvement-project pieces, continuity of income and average time. Owner attribution.
 with sets as (
     select

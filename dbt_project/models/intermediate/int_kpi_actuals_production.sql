@@ -1,4 +1,4 @@
--- Production and efficiency quantities at every month-end for every structure level (KPI_SPEC section 3-4).
+-- Production and efficiency quantities at every month-end for every structure level (docs/decisions.md §6, §8).
 -- Additive quantities are rolled up first and ratios taken last: a national ratio is the ratio of sums.
 with owner_groups as (
     select

@@ -1,6 +1,6 @@
 -- Revenue KPIs at every month-end and structure level: the two IEEP sections as signed year-to-date sums of
 -- their leaf items (legal interest subtracted, signs from seeds/ieep_items.csv) and the inspection
--- collections (KPI_SPEC 4 Finanza, 6.2). A month whose revenue file is missing has no rows.
+-- collections (docs/decisions.md §8 Finanza, §11). A month whose revenue file is missing has no rows.
 with finance as (
     select
         me.period_end,

@@ -8,7 +8,7 @@ select
     100.0 * sum(s.smart_workers) / nullif(sum(s.headcount), 0) as actual_value,
     null::double as value_vs_budget,
     null::varchar as dq_note
-from {{ ref('stg_staff') }} as s
+from ({{ staff_facts() }}) as s
 inner join {{ ref('int_month_ends') }} as me on s.month_start = me.month_start
 inner join {{ ref('int_structure_ancestors') }} as anc on s.structure_code = anc.structure_code
 group by all

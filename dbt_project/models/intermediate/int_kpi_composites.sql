@@ -1,4 +1,4 @@
--- Composite leaves store their achievement (KPI_SPEC 2): actual = achievement, target = 1, polarity +1.
+-- Composite leaves store their achievement (docs/decisions.md §4): actual = achievement, target = 1, polarity +1.
 --   weighted_clamped_ratio (IEEP 70/30 L5195, improvement projects 25/15/60 L4858-4874):
 --       sum(w_k * min(1.5, max(0.5, A_k / T_k)))
 --   max_of_swapped_weights (two-measure disposals, "70/30 or vice versa" L5853):

@@ -1,5 +1,5 @@
 -- Which node exists at which month-end and structure: applicable at the structure's level, and for leaves
--- with per-structure targets only, where the plan sets one (absent, not NULL, elsewhere: KPI_SPEC 2).
+-- with per-structure targets only, where the plan sets one (absent, not NULL, elsewhere: docs/decisions.md §3).
 -- Project and strategic-activity leaves exist from the month their planned completion is above zero.
 select
     me.period_end,

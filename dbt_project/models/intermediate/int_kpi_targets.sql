@@ -1,10 +1,12 @@
--- Month-end targets (KPI_SPEC 2.1): ytd_flow follows the cumulative profile (linear between quarter-ends
+-- Month-end targets (docs/decisions.md §5): ytd_flow follows the cumulative profile (linear between quarter-ends
 -- from 0 at month 0, or m/12 without a profile); ytd_ratio with a quarterly profile takes the value of the
 -- quarter containing the month; stock and other ytd_ratio KPIs take the annual value.
 -- DECISION: on a generated sample at scale S, extensive (ytd_flow) targets are multiplied by S (from the
 -- sample's manifest, PIRAMIDE_TARGET_SCALE; 1 for real extracts) so that sample scores stay meaningful.
--- DECISION: a structure without its own target for an intensive KPI (ytd_ratio, stock) takes the national
--- one; an extensive (ytd_flow) KPI without a structure target has no target there.
+-- A structure without its own target takes the national one when the seed target_fallbacks says so for the
+-- KPI's period basis (intensive rates and stocks do, extensive flows do not: docs/decisions.md).
+-- The annual targets are the seeded ones and those derived from the plan's rules (int_kpi_plan_targets);
+-- target_source says which (seed, or the rule applied).
 -- In a what-if run (var scenario) a target override replaces the seed's annual target of that node, structure
 -- and year (in plan units, so the sample's scale applies to it as to the seed), and its month-end targets follow
 -- the same profile below.
@@ -16,16 +18,18 @@ with plan_targets as (
         structure_code,
         year,
         target_value,
-        plan_line
-    from {{ ref('kpi_targets') }}
+        plan_line,
+        target_source
+    from {{ ref('int_kpi_plan_targets') }}
     {%- else %}
     select
         coalesce(o.node_code, t.node_code) as node_code,
         coalesce(o.structure_code, t.structure_code) as structure_code,
         coalesce(o.year, t.year) as year,
         coalesce(o.value, t.target_value) as target_value,
-        case when o.node_code is null then t.plan_line::varchar else 'scenario {{ scenario_name() }}' end as plan_line
-    from {{ ref('kpi_targets') }} as t
+        case when o.node_code is null then t.plan_line::varchar else 'scenario {{ scenario_name() }}' end as plan_line,
+        case when o.node_code is null then t.target_source else 'scenario {{ scenario_name() }}' end as target_source
+    from {{ ref('int_kpi_plan_targets') }} as t
     full outer join {{ scenario_overrides('target') }} as o
         on t.node_code = o.node_code and t.structure_code = o.structure_code and t.year = o.year
     {%- endif %}
@@ -97,12 +101,15 @@ structure_targets as (
         t.node_code,
         s.structure_code,
         t.year,
-        coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
+        coalesce(own.target_value, case when fb.takes_national_target then nat.target_value end)
         * case when n.period_basis = 'ytd_flow' and n.kind <> 'composite' then {{ target_scale() }} else 1 end
             as annual_target,
-        coalesce(own.target_value, case when n.period_basis in ('ytd_ratio', 'stock') then nat.target_value end)
+        coalesce(own.target_value, case when fb.takes_national_target then nat.target_value end)
             as plan_annual_target,
-        coalesce(own.plan_line, nat.plan_line)::varchar as target_plan_line
+        coalesce(own.plan_line, case when fb.takes_national_target then nat.plan_line end)::varchar
+            as target_plan_line,
+        coalesce(own.target_source, case when fb.takes_national_target then 'national ' || nat.target_source end)
+            as target_source
     from (
         select distinct
             node_code,
@@ -110,6 +117,7 @@ structure_targets as (
         from plan_targets
     ) as t
     inner join {{ ref('kpi_nodes') }} as n on t.node_code = n.node_code
+    left join {{ ref('target_fallbacks') }} as fb on n.period_basis = fb.period_basis
     cross join {{ ref('structures') }} as s
     left join plan_targets as own
         on t.node_code = own.node_code and t.year = own.year and s.structure_code = own.structure_code
@@ -126,7 +134,8 @@ select
     case when coalesce(p.profile_share, 1.0) = 0 then null else st.annual_target * coalesce(p.profile_share, 1.0) end
         as target_value,
     p.profile_share,
-    st.target_plan_line
+    st.target_plan_line,
+    st.target_source
 from structure_targets as st
 inner join {{ ref('int_month_ends') }} as me on st.year = me.year
 left join profile as p on st.node_code = p.node_code and me.month_of_year = p.month_of_year

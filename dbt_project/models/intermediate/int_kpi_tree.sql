@@ -1,33 +1,47 @@
--- The node tree with each node's depth and whether it belongs to the management (PG) tree, which is
--- computed for every structure; the rest of the pyramid (VPI, SP, PI) is national only (KPI_SPEC 1).
-with recursive up as (
+-- The node tree with each node's depth, its path from the root, its place in the plan's reading order
+-- (depth first, heavier siblings first, reported KPIs and parts last) and whether it belongs to the management
+-- (PG) tree, which is computed for every structure; the rest of the pyramid (VPI, SP, PI) is national only.
+with recursive sibling_rank as (
     select
         node_code,
-        node_code as ancestor_code,
-        0 as distance
+        parent_code,
+        row_number() over (
+            partition by parent_code
+            order by
+                kind in ('reported', 'part'),
+                coalesce(weight, 0) desc,
+                -- natural order of codes: A.2 before A.10
+                list_transform(
+                    regexp_extract_all(node_code, '(\d+|\D+)'),
+                    x -> case when regexp_full_match(x, '\d+') then lpad(x, 8, '0') else x end
+                )
+        ) as sibling_rank
     from {{ ref('kpi_nodes') }}
-    union all
-    select
-        up.node_code,
-        n.parent_code as ancestor_code,
-        up.distance + 1 as distance
-    from up
-    inner join {{ ref('kpi_nodes') }} as n on up.ancestor_code = n.node_code
-    where n.parent_code is not null
 ),
 
-summary as (
+down as (
     select
         node_code,
-        max(distance) as node_depth,
-        bool_or(ancestor_code = 'PG') as in_pg_tree
-    from up
-    group by node_code
+        [node_code] as node_path,
+        lpad(sibling_rank::varchar, 4, '0') as order_key
+    from sibling_rank
+    where parent_code is null
+    union all
+    select
+        s.node_code,
+        list_append(d.node_path, s.node_code) as node_path,
+        d.order_key || '.' || lpad(s.sibling_rank::varchar, 4, '0') as order_key
+    from down as d
+    inner join sibling_rank as s on d.node_code = s.parent_code
 )
 
 select
     n.*,
-    s.node_depth,
-    s.in_pg_tree
+    len(d.node_path) - 1 as node_depth,
+    d.node_path,
+    row_number() over (
+        order by d.order_key
+    ) as tree_order,
+    list_contains(d.node_path, 'PG') as in_pg_tree
 from {{ ref('kpi_nodes') }} as n
-inner join summary as s on n.node_code = s.node_code
+inner join down as d on n.node_code = d.node_code

@@ -1,5 +1,5 @@
 -- The weight of every scored node inside its parent, per structure level: the PG tree's weights come from
--- the perspective_weights seed (one row per level, KPI_SPEC 4), the rest of the pyramid from the node tree.
+-- the perspective_weights seed (one row per level, docs/decisions.md §8), the rest of the pyramid from the node tree.
 -- In a what-if run (var scenario) a weight override fixes that node's weight at every level, and its
 -- siblings are scaled proportionally so the parent's weights still sum to 1 (piramide whatif validates
 -- that this is possible before running).

@@ -3,7 +3,7 @@
 -- (tens of thousands of rows) instead of scanning the practice table (tens of millions) each.
 -- Events: 'received' (month of receipt), 'defined' (month of definition or cancellation: the practice leaves
 -- the backlog) and 'young_open' (a month end at which the practice is open and younger than its product's
--- standard days, KPI_SPEC 5.1).
+-- standard days, docs/decisions.md §9).
 -- Incremental by difference (macros/practice_changes.sql): a build counts the new states of the practices
 -- that changed since the last build with weight +1 and the states they replaced with weight -1, and adds the
 -- result to the cells it touches. Every count is a sum of weights, so a month's new delivery costs the size of
@@ -19,12 +19,7 @@
 ) }}
 {%- set by_difference = is_incremental() and practice_cube_reset() | trim == 'false' %}
 
-with params as (
-    select max(value) filter (where parameter = 'continuity_days') as continuity_days
-    from {{ ref('kpi_parameters') }}
-),
-
-states as (
+with states as (
     {%- if by_difference %}
     {%- set changes = side_table(ref('stg_practices'), '__changes') %}
     select
@@ -47,25 +42,8 @@ states as (
 ),
 
 practices as (
-    select
-        p.w,
-        p.structure_code,
-        p.producing_structure_code,
-        p.product_code,
-        p.received_on,
-        p.entitlement_on,
-        p.defined_on,
-        p.outcome,
-        p.project_tag,
-        p.review_flag,
-        c.standard_days,
-        coalesce(p.outcome = 'cancelled', false) as is_cancelled,
-        coalesce(p.outcome in ('granted', 'rejected', 'other'), false) as is_defined
-    from states as p
-    inner join {{ ref('product_catalogue') }} as c on p.product_code = c.product_code
-    -- Both structures must be known (the loader quarantines unknown codes; this keeps the cube closed).
-    inner join {{ ref('structures') }} as own on p.structure_code = own.structure_code
-    inner join {{ ref('structures') }} as prod on p.producing_structure_code = prod.structure_code
+    -- The flags each state counts with: macros/contributions_practices.sql, shared with the trace.
+    {{ practice_facts('states') | indent(4) }}
 ),
 
 received as (
@@ -92,21 +70,15 @@ defined as (
         sum(w) as pieces,
         sum(w) filter (where not is_cancelled) as not_cancelled,
         sum(w) filter (where is_defined) as defined,
-        sum(w) filter (where outcome = 'granted') as granted,
+        sum(w) filter (where is_granted) as granted,
         sum(w) filter (where is_defined and review_flag) as review,
         sum(w) filter (where is_defined and project_tag = 'A') as project_a,
         sum(w) filter (where is_defined and project_tag = 'B') as project_b,
         sum(w) filter (where is_defined and project_tag = 'C') as project_c,
-        sum(w) filter (where is_defined and defined_on - received_on <= standard_days) as within_standard,
-        coalesce(sum(w * (defined_on - received_on)) filter (where is_defined), 0) as defined_days,
-        coalesce(sum(w * (defined_on - received_on)) filter (where outcome = 'granted'), 0) as granted_days,
-        -- Continuity of income (KPI_SPEC 6.2): paid without a gap when defined within the parameter's days of
-        -- the later of entitlement and receipt.
-        sum(w) filter (
-            where outcome = 'granted'
-            and defined_on - greatest(coalesce(entitlement_on, received_on), received_on)
-            <= (select params.continuity_days from params)
-        ) as granted_on_time
+        sum(w) filter (where is_within_standard) as within_standard,
+        coalesce(sum(w * days_to_definition) filter (where is_defined), 0) as defined_days,
+        coalesce(sum(w * days_to_definition) filter (where is_granted), 0) as granted_days,
+        sum(w) filter (where is_granted_on_time) as granted_on_time
     from practices
     where defined_on is not null
     group by all

@@ -1,5 +1,5 @@
 -- Producer view, producing structure x product x month: the points each structure defined (credited to
--- the producer: produzione lorda, productivity, cost per point, sussidiarieta; KPI_SPEC section 3).
+-- the producer: produzione lorda, productivity, cost per point, sussidiarieta; docs/decisions.md §6).
 select
     e.producing_structure_code as structure_code,
     e.product_code,

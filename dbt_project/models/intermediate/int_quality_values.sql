@@ -1,4 +1,4 @@
--- Elementary quality values per structure (every level, pooled counts) x product x month-end (KPI_SPEC 5.1):
+-- Elementary quality values per structure (every level, pooled counts) x product x month-end (docs/decisions.md §9):
 -- share defined within the standard days (+), mean definition days (-), share of the backlog older than
 -- the standard at the month end (-). Year-to-date for the first two, at the month end for the third.
 with defined as (

@@ -1,5 +1,5 @@
 -- Every structure paired with itself and each ancestor: a roll-up is a node's own rows plus its
--- descendants' rows (KPI_SPEC section 3), so joining facts here and grouping by ancestor does it once.
+-- descendants' rows (docs/decisions.md §6), so joining facts here and grouping by ancestor does it once.
 with recursive tree as (
     select
         structure_code,

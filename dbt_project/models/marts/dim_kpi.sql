@@ -1,7 +1,7 @@
 select
     node_code,
     parent_code,
-    node_depth as node_level,
+    node_depth::integer as node_level,
     kind,
     weight::double as weight,
     polarity::integer as polarity,
@@ -11,5 +11,7 @@ select
     name_it,
     name_en,
     formula_en,
-    plan_line::varchar as plan_line
+    plan_line::varchar as plan_line,
+    node_path::varchar[] as node_path,
+    tree_order::integer as tree_order
 from {{ ref('int_kpi_tree') }}

@@ -1,6 +1,8 @@
 -- One row per month-end x structure x KPI (leaves, composites, parts and reported KPIs) with the plan's
--- scoring rule applied once, through the scoring macros (KPI_SPEC 2). A leaf without an actual keeps its
+-- scoring rule applied once, through the scoring macros (docs/decisions.md §2). A leaf without an actual keeps its
 -- row with a NULL score (dq_status 'missing_actual'); a leaf that does not apply at a level has no row.
+-- A reported KPI (kind 'reported' in kpi_nodes, e.g. produzione lorda, which the plan uses for planning,
+-- L4495) shows its actual, target and deviation but carries no score and no weight.
 {{ config(tags=['scenario_rescored']) }}
 {% set value_columns = ['period_end', 'structure_code', 'kpi_code', 'node_kind', 'quantity_code', 'polarity',
                          'cap_high', 'actual_value', 'numerator', 'denominator', 'target_value',
@@ -26,8 +28,10 @@ scored as (
 capped as (
     select
         *,
-        {{ deviation_capped('deviation', 'cap_high') }} as deviation_capped,
-        {{ deviation_capped('deviation_vs_budget', 'cap_high') }} as deviation_vs_budget_capped
+        case when node_kind <> 'reported' then {{ deviation_capped('deviation', 'cap_high') }} end
+            as deviation_capped,
+        case when node_kind <> 'reported' then {{ deviation_capped('deviation_vs_budget', 'cap_high') }} end
+            as deviation_vs_budget_capped
     from scored
 ),
 
@@ -59,8 +63,9 @@ select
     {{ score('c.deviation_vs_budget_capped') }}::double as score_vs_budget,
     case when c.quantity_code like 'IG\_%' escape '\' then c.actual_value < q.actual_value end
         as improved_since_previous_quarter_end,
-    (case when c.deviation_capped is null then 0.0 else 1.0 end)::double as weight_coverage,
-    c.deviation_capped is not null as is_complete,
+    (case when c.node_kind = 'reported' then null when c.deviation_capped is null then 0.0 else 1.0 end)::double
+        as weight_coverage,
+    case when c.node_kind <> 'reported' then c.deviation_capped is not null end as is_complete,
     case
         when c.actual_value is null then coalesce(c.dq_note, 'missing_actual')
         when c.target_value is null then 'no_target'

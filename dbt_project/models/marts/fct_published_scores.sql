@@ -2,7 +2,7 @@
 -- frozen fct_kpi_scores rows (leaves, composites, parts, reported KPIs) plus the frozen pyramid nodes above the
 -- leaves (VPI, SP/PG/PI, areas, objectives, perspectives), with the publication's version and time. A view
 -- over the append-only publish schema, so a new publication shows here without a rebuild.
-{{ config(materialized='view', pre_hook="{{ publish_ddl(this.database ~ '.') }}") }}
+{{ config(materialized='view') }}
 with publications as (
     select
         publication_id,
@@ -12,7 +12,7 @@ with publications as (
         forced,
         note,
         version = max(version) over (partition by period_end) as is_latest_version
-    from {{ this.database }}.publish.publications
+    from {{ source('publish', 'publications') }}
     where event = 'publish'
 ),
 
@@ -36,8 +36,8 @@ kpi_rows as (
         s.weight_coverage,
         s.is_complete,
         s.dq_status
-    from {{ this.database }}.publish.published_scores as s
-    left join {{ this.database }}.publish.published_pyramid as y
+    from {{ source('publish', 'published_scores') }} as s
+    left join {{ source('publish', 'published_pyramid') }} as y
         on
             s.publication_id = y.publication_id
             and s.structure_code = y.structure_code
@@ -64,7 +64,7 @@ tree_rows as (
         y.weight_coverage,
         y.is_complete,
         null::varchar as dq_status
-    from {{ this.database }}.publish.published_pyramid as y
+    from {{ source('publish', 'published_pyramid') }} as y
     where y.node_kind not in ('leaf', 'composite')
 ),
 

@@ -2,7 +2,7 @@
 -- per scenario x month-end x structure x node of the scored tree. The baseline columns are frozen when the
 -- scenario is saved, so the delta stays the effect of the overrides alone even after later restatements. A
 -- view over scenario.saved_scores (written by Python), so a newly saved scenario shows without a rebuild.
-{{ config(materialized='view', pre_hook="{{ scenario_ddl(this.database ~ '.') }}") }}
+{{ config(materialized='view') }}
 select
     s.scenario_name::varchar as scenario_name,
     s.period_end::date as period_end,
@@ -17,4 +17,4 @@ select
     s.weight_coverage::double as weight_coverage,
     s.baseline_weight_coverage::double as baseline_weight_coverage,
     s.computed_at::timestamp as computed_at
-from {{ this.database }}.scenario.saved_scores as s
+from {{ source('scenario', 'saved_scores') }} as s

@@ -1,4 +1,4 @@
--- The scored tree at every month-end and structure (KPI_SPEC 1-2): a node's score is the weighted mean of
+-- The scored tree at every month-end and structure (docs/decisions.md §1, §3): a node's score is the weighted mean of
 -- its children's scores over the children that have one, and its weight_coverage the weighted mean of the
 -- children's coverage over all applicable children, so a missing extract shows all the way up to the VPI.
 -- Leaves and composites come from fct_kpi_scores; the tree is at most five levels deep (VPI -> SP -> area

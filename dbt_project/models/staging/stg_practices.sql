@@ -7,7 +7,7 @@
     post_hook="{{ drop_superseded_state() }}"
 ) }}
 
--- Latest state of every practice (LANDING_CONTRACT): incremental by delivery, see macros/latest_state.sql.
+-- Latest state of every practice (docs/landing_contract.md): incremental by delivery, see macros/latest_state.sql.
 -- The states a build replaces are kept for the practice cube (macros/practice_changes.sql).
 {{ latest_state('practices', 'practice_id', [
     'practice_id', 'structure_code', 'producing_structure_code', 'product_code', 'received_on',

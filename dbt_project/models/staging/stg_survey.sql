@@ -1,6 +1,6 @@
 -- Survey responses of the current deliveries, one row per response. A response re-delivered in a later
 -- file keeps its latest values ("as corrected") but counts as delivered from its first file, which is what
--- decides which wave a month-end can see (KPI_SPEC 6.2 IMP_REPUTATION).
+-- decides which wave a month-end can see (docs/decisions.md §11, IMP_REPUTATION).
 with current_rows as (
     {{ current_rows('survey') }}
 )

@@ -1,4 +1,4 @@
-{#- KPI_SPEC 2: a zero or NULL target on a scored node (kind leaf, composite or part) is a configuration error.
+{#- docs/decisions.md §2: a zero or NULL target on a scored node (kind leaf, composite or part) is a configuration error.
     `model` is a long-format target table; `nodes` the node tree (kpi_nodes). -#}
 {% test scored_target_not_zero(model, column_name, nodes, node_column='node_code') %}
 select t.*

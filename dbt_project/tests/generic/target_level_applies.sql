@@ -1,5 +1,5 @@
 {#- Target rows whose structure sits at a level where the node does not apply (kpi_applicability says
-    applies = false). Structures at a level absent from the applicability seed (central producers) are not checked. -#}
+    applies = false); the seed has a row for every node at every level, the central producers' included. -#}
 {% test target_level_applies(model, structures, applicability) %}
 select t.*
 from {{ model }} as t
