@@ -22,3 +22,14 @@
     where cost_cluster is not null and {{ value }} is not null
     group by all
 {%- endmacro %}
+
+
+{#- `relation` (with structure_code) and each structure's cost cluster: its own, or its regional entity's. -#}
+{% macro with_cost_cluster(relation) -%}
+    select
+        x.*,
+        coalesce(s.cost_cluster, r.cost_cluster) as cost_cluster
+    from {{ relation }} as x
+    inner join {{ ref('structures') }} as s on x.structure_code = s.structure_code
+    left join {{ ref('structures') }} as r on s.regional_entity_code = r.structure_code
+{%- endmacro %}

@@ -256,12 +256,7 @@ elementary as (
 ),
 
 with_cluster as (
-    select
-        e.*,
-        coalesce(s.cost_cluster, r.cost_cluster) as cost_cluster
-    from elementary as e
-    inner join {{ ref('structures') }} as s on e.structure_code = s.structure_code
-    left join {{ ref('structures') }} as r on s.regional_entity_code = r.structure_code
+    {{ with_cost_cluster('elementary') }}
 ),
 
 budget as (

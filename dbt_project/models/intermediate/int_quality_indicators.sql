@@ -32,12 +32,7 @@ values_long as (
 ),
 
 with_cluster as (
-    select
-        l.*,
-        coalesce(s.cost_cluster, r.cost_cluster) as cost_cluster
-    from values_long as l
-    inner join {{ ref('structures') }} as s on l.structure_code = s.structure_code
-    left join {{ ref('structures') }} as r on s.regional_entity_code = r.structure_code
+    {{ with_cost_cluster('values_long') }}
 ),
 
 budget as (

@@ -1,0 +1,1 @@
+"""The warehouse's owner: the one way to open the DuckDB file and the one way to run dbt against it."""
