@@ -53,9 +53,9 @@ def setup(warehouse: Path, verbose: bool = False) -> Path:
 
 
 class Progress:
-    """A few lines for a long stage: one at each quarter of the way, with the count and the seconds so far."""
+    """A few lines for a long stage: one at each third of the way, with the count and the seconds so far."""
 
-    def __init__(self, what: str, total: int, steps: int = 4):
+    def __init__(self, what: str, total: int, steps: int = 3):
         self.what, self.total, self.steps = what, max(total, 0), steps
         self.done, self._next, self._t0 = 0, 1, time.perf_counter()
 

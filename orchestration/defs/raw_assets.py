@@ -10,7 +10,7 @@ import time
 import dagster as dg
 
 from orchestration.config import settings
-from orchestration.console import progress
+from orchestration.console import Progress, progress
 from orchestration.contract import FAMILIES
 from orchestration.defs.partitions import monthly_partitions
 from orchestration.defs.resilience import RETRY_POLICY, retry_only_transient
@@ -25,7 +25,7 @@ class LoadConfig(dg.Config):
     files: list[str] = []  # inbox file names; empty: everything new in the inbox
 
 
-def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadResult]:
+def _load_named(names: list[str], families: tuple[str, ...], log, on_file) -> list[LoadResult]:
     """Load exactly these inbox files, in the loader's order, skipping any the ledger already has.
 
     A retried or re-executed run must not load a file twice: the ledger check makes this idempotent.
@@ -37,7 +37,7 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
     if missing:
         log.warning("files named by the run are no longer in the inbox: " + ", ".join(sorted(map(repr, missing))))
     # The loader skips what the ledger has seen and rejects two new files of one family-month together.
-    return load_files(paths, families=None if set(families) == set(FAMILIES) else families)
+    return load_files(paths, families=None if set(families) == set(FAMILIES) else families, on_file=on_file)
 
 
 @dg.multi_asset(
@@ -73,12 +73,19 @@ def _load_named(names: list[str], families: tuple[str, ...], log) -> list[LoadRe
 def load_extracts(context: dg.AssetExecutionContext, config: LoadConfig):
     t0 = time.perf_counter()
     families = tuple(k.path[-1] for k in context.selected_asset_keys if k in RAW_KEYS.values())
+    bars: list[Progress] = []
+
+    def on_file(done: int, total: int) -> None:
+        if not bars:
+            bars.append(Progress("files loaded", total))
+        bars[0].advance()
+
     with retry_only_transient("loading the inbox"):
         if config.files:
-            results = _load_named(config.files, families, context.log)
+            results = _load_named(config.files, families, context.log, on_file)
         else:
             # All families: let the loader see (and reject into the ledger) badly named files too.
-            results = load_inbox(families=None if set(families) == set(FAMILIES) else families)
+            results = load_inbox(families=None if set(families) == set(FAMILIES) else families, on_file=on_file)
     outcomes: dict[str, int] = {}
     for r in results:
         outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -38,8 +39,11 @@ def waiting(path: Path, age: float | None) -> LoadResult:
 
 def load_files(paths: list[Path], con: duckdb.DuckDBPyConnection | None = None,
                families: tuple[str, ...] | None = None, settle: float = 0.0,
-               accept_volume_drop: str | None = None, skip_seen: bool = True) -> list[LoadResult]:
+               accept_volume_drop: str | None = None, skip_seen: bool = True,
+               on_file: Callable[[int, int], None] | None = None) -> list[LoadResult]:
     """Load these files in order, skipping those the ledger has seen; `families` limits well-named files.
+
+    `on_file(done, total)` is called after each new file, for a progress line.
 
     `settle` > 0: a file modified within that many seconds is not loaded (outcome `waiting`, no ledger row).
     `skip_seen=False` (files named by the operator): a file the ledger has seen is attempted again (an
@@ -75,6 +79,8 @@ def load_files(paths: list[Path], con: duckdb.DuckDBPyConnection | None = None,
                     results.append(waiting(p, None))
             else:
                 results.append(load_one(con, p, checksum, accept_volume_drop=accept_volume_drop))
+            if on_file is not None:
+                on_file(len(results), len(new))
     finally:
         if own:
             con.close()
@@ -91,7 +97,8 @@ def _ambiguous(con: duckdb.DuckDBPyConnection, path: Path, checksum: str,
 
 
 def load_inbox(inbox: Path | None = None, con: duckdb.DuckDBPyConnection | None = None,
-               families: tuple[str, ...] | None = None, settle: float = 0.0) -> list[LoadResult]:
+               families: tuple[str, ...] | None = None, settle: float = 0.0,
+               on_file: Callable[[int, int], None] | None = None) -> list[LoadResult]:
     """Load what is new in the inbox: a file whose name and checksum the ledger has seen is skipped."""
     inbox = Path(inbox or settings().inbox)
-    return load_files(inbox_files(inbox), con, families, settle=settle)
+    return load_files(inbox_files(inbox), con, families, settle=settle, on_file=on_file)
