@@ -111,31 +111,25 @@ def plan_suites(root: Path | None = ROOT) -> list[SuiteDef]:
                         PLAN_SUITES["plan_ieep_2020"], query=q,
                         source="expectations/reference/ieep_results_2020.csv", key_columns=("item_code",), rules=r))
 
+    # The national and the regional sum of each additive target, for the two reconciliations below.
+    regional_sums = """with t as (
+                      select t.node_code, t.year, s.level, t.target_value from (select * from {batch}) as t
+                      inner join reference.structures as s on t.structure_code = s.structure_code
+                      inner join reference.kpi_nodes as k on t.node_code = k.node_code
+                      where k.period_basis = 'ytd_flow' and k.unit <> 'achievement')
+                  select node_code, year, sum(target_value) filter (where level = 'national') as national,
+                      sum(target_value) filter (where level in ('regional', 'central')) as regions
+                  from t group by node_code, year
+                  having count(*) filter (where level in ('regional', 'central')) > 0"""
     r = [
         _rows("reconciliation.regional_targets_sum_to_national", "reconciliation", "finding",
               f"For additive targets (period basis ytd_flow, amounts not achievements), the regional entities' "
               f"and central producers' targets sum to the national target within ±{tol:g}.",
-              f"""with t as (
-                      select t.node_code, t.year, s.level, t.target_value from (select * from {{batch}}) as t
-                      inner join reference.structures as s on t.structure_code = s.structure_code
-                      inner join reference.kpi_nodes as k on t.node_code = k.node_code
-                      where k.period_basis = 'ytd_flow' and k.unit <> 'achievement')
-                  select node_code, year, sum(target_value) filter (where level = 'national') as national,
-                      sum(target_value) filter (where level in ('regional', 'central')) as regions
-                  from t group by node_code, year
-                  having count(*) filter (where level in ('regional', 'central')) > 0
+              regional_sums + f"""
                      and abs(national - regions) > {tol!r}"""),
         _rows("reconciliation.regional_targets_rounding", "reconciliation", "finding",
               f"Additive targets whose regional sum is within ±{tol:g} of the national target but not exact.",
-              f"""with t as (
-                      select t.node_code, t.year, s.level, t.target_value from (select * from {{batch}}) as t
-                      inner join reference.structures as s on t.structure_code = s.structure_code
-                      inner join reference.kpi_nodes as k on t.node_code = k.node_code
-                      where k.period_basis = 'ytd_flow' and k.unit <> 'achievement')
-                  select node_code, year, sum(target_value) filter (where level = 'national') as national,
-                      sum(target_value) filter (where level in ('regional', 'central')) as regions
-                  from t group by node_code, year
-                  having count(*) filter (where level in ('regional', 'central')) > 0
+              regional_sums + f"""
                      and abs(national - regions) between 1e-9 and {tol!r}"""),
         _rows("targets.no_zero_on_scored_leaf", "targets", "error",
               "No scored leaf has a zero target (docs/decisions.md §2: a configuration error, never a plan finding).",
