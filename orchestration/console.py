@@ -34,6 +34,7 @@ def setup(warehouse: Path, verbose: bool = False) -> Path:
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
+        h.close()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))

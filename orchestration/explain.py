@@ -62,7 +62,8 @@ def _lineage(con: duckdb.DuckDBPyConnection, source_model: str, structure: str) 
 
 
 def explain(node: str, structure: str = "nazionale", period: str | None = None) -> int:
-    con = connect_reader()
+    # The lineage reads the staging models' extract rows, which only the working file carries.
+    con = connect_reader(extract_rows=True)
     try:
         info = con.execute(
             "select node_code, parent_code, kind, weight, polarity, cap_high, unit, period_basis, name_it, name_en, "

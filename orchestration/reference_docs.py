@@ -174,7 +174,7 @@ def kpi_reference() -> str:
     measures = _rows(con, "select measure_code, node_code, unit, stock_or_flow, delivered_level from measure_codes")
     projects = _rows(
         con,
-        "select leaf_code, string_agg(project_id, ', ' order by project_id) as projects, "
+        "select leaf_code, string_agg(distinct project_id, ', ' order by project_id) as projects, "
         "min(planned_start) as start, max(due_date) as due from project_leaf group by leaf_code",
     )
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -188,6 +188,10 @@ def kpi_reference() -> str:
         "select kpi_code, string_agg(product_code, ', ' order by product_code) as products, "
         "any_value(plan_line::varchar) as plan_line from kpi_product_set group by kpi_code",
     )
+    rules: dict[str, list[dict]] = {}
+    if "target_rules" in tables:
+        for r in _rows(con, "select * from target_rules order by node_code, year, structure_code"):
+            rules.setdefault(r["node_code"], []).append(r)
     con.close()
 
     literals, model_families = _model_sources()
@@ -248,8 +252,21 @@ def kpi_reference() -> str:
                 cells.append(f"{w['level']}: {_num(w['weight'])}{mark}{absent}")
         return "; ".join(cells)
 
+    def rule_text(r: dict) -> str:
+        prev = r["year"] - 1
+        base = {
+            "baseline": f"baseline {_num(r['baseline_value'])}",
+            "prev_target": f"the {prev} target",
+            "prev_actual": f"the {prev} year-end actual",
+            "max_prev_target_actual": f"max({prev} target, {prev} year-end actual)",
+        }[r["base"]]
+        inc = f" + {_num(r['increment'])}" if r["increment"] else ""
+        where = "national" if r["structure_code"] == "nazionale" else r["structure_code"]
+        note = f", {_md(r['note'])}" if r["note"] else ""
+        return f"  - {r['year']}: {where} rule {_num(r['factor'])} x {base}{inc} ({_plan(r['plan_line'])}{note})"
+
     def target_lines(n: dict) -> list[str]:
-        out = []
+        out = [(r["year"], rule_text(r)) for r in rules.get(n["node_code"], [])]
         for t in by_node.get(n["node_code"], {}).get("targets", []):
             bits = []
             if t["national"] is not None:
@@ -261,8 +278,8 @@ def kpi_reference() -> str:
                     f"per structure: {', '.join(counts)}, {_num(t['lo'])} to {_num(t['hi'])} "
                     f"(plan L{t['first_line']}-{t['last_line']})"
                 )
-            out.append(f"  - {t['year']}: " + "; ".join(bits))
-        return out
+            out.append((t["year"], f"  - {t['year']}: " + "; ".join(bits)))
+        return [line for _, line in sorted(out, key=lambda yl: yl[0])]
 
     def month_end_rule(n: dict) -> str:
         basis, code = n["period_basis"], n["node_code"]

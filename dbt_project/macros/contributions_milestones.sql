@@ -20,7 +20,11 @@
                 partition by pl.leaf_code, m.project_id, year(m.as_of) order by m.as_of, m._row
             ) as next_as_of
         from {{ ref('stg_milestones') }} as m
-        inner join {{ ref('project_leaf') }} as pl on m.project_id = pl.project_id
+        -- A project running several years has one output row a year (seed project_leaf): a report counts for its year's.
+        inner join {{ ref('project_leaf') }} as pl
+            on
+                m.project_id = pl.project_id
+                and year(m.as_of) between year(pl.planned_start) and year(pl.due_date)
     ) as r
     where r.next_as_of is null or date_trunc('month', r.next_as_of) > date_trunc('month', r.as_of)
 {% endmacro %}

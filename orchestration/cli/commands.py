@@ -98,7 +98,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     from orchestration.trace import run
 
-    return run(args.node, args.structure, args.period, Path(args.out) if args.out else None)
+    return run(args.node, args.structure, args.period, Path(args.out) if args.out else None, args.product)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--structure", default="nazionale")
     tr.add_argument("--period", required=True, help="YYYY-MM")
     tr.add_argument("--out", default=None, help="FILE.csv or FILE.parquet: every row, streamed (default: a summary)")
+    tr.add_argument("--product", default=None,
+                    help="a product code listed under a quality index (QUALITY_*): its elementary indicators and "
+                         "the practice rows of their numerators and denominators")
     tr.set_defaults(func=commands.cmd_trace)
 
     rp = sub.add_parser("report", help="the static HTML report of a month-end (offline, self-contained)")

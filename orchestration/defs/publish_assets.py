@@ -120,8 +120,8 @@ def month_close(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     kinds={"duckdb"},
     description="The read-only copy of the warehouse that BI tools open (settings().published_warehouse: "
     "<warehouse folder>/published/<same file name>), the last step of every green run, so it carries the run's "
-    "audit.dq_results. Checkpoint, copy under "
-    "the writer lock, verify read-only against the source, atomic rename. Readers never see a partial state.",
+    "audit.dq_results. What BI reads (marts, reference, audit, publish, scenario; no extract rows) written under "
+    "the writer lock, verified read-only against the source, atomic rename. Readers never see a partial state.",
 )
 def bi_published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with retry_only_transient("publishing the BI copy"):

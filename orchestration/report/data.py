@@ -63,6 +63,10 @@ class Leaf:
     dq_status: str | None
     path: tuple[str, ...] = ()
     parts: list[Leaf] = field(default_factory=list)
+    # The structure the row is scored at: its trace command (piramide trace) names it.
+    structure: str = NATION
+    # How the year's target was obtained (marts.dim_kpi_target): a seed row, a rule on the year before, ...
+    target_source: str | None = None
 
 
 @dataclass
@@ -156,6 +160,13 @@ def _leaves(con, period_end, nodes: dict[str, Node], kpi: dict[str, tuple]) -> t
         w = nodes[code].weight if code in nodes else weight
         by_code[code] = Leaf(code, parents.get(code), kind, name_it, name_en, formula, plan_line, unit, polarity, w,
                              a, t, num, den, dev, devc, score, svb, cov, dq, tuple(path))
+    if relation_exists(con, "marts", "dim_kpi_target"):
+        for code, source in con.execute(
+            "select node_code, target_source from marts.dim_kpi_target where structure_code = ? and year = ?",
+            [NATION, period_end.year],
+        ).fetchall():
+            if code in by_code:
+                by_code[code].target_source = source
     # dim_kpi's reading order of the tree: depth first, heavier siblings first, reported KPIs and parts last.
     order = {c: k[11] for c, k in kpi.items()}
     leaves = sorted((lf for lf in by_code.values() if lf.kind in LEAF_KINDS), key=lambda lf: order[lf.code])
@@ -230,7 +241,7 @@ def _dq(con, period_end) -> dict:
     out["dq_results"] = _dq_results(con) if relation_exists(con, "audit", "dq_results") else None
     out["period_status"] = _period_status(con, period_end) if relation_exists(con, "marts", "period_status") else None
     out["missing_leaves"] = con.execute(
-        "select s.kpi_code, k.name_it, k.name_en, s.dq_status from marts.fct_kpi_scores s "
+        "select s.kpi_code, k.name_it, k.name_en, s.dq_status, s.structure_code from marts.fct_kpi_scores s "
         "join marts.dim_kpi k on k.node_code = s.kpi_code "
         "where s.structure_code = ? and s.period_end = ? and s.node_kind in ('leaf', 'composite') "
         "and s.score is null order by s.kpi_code",

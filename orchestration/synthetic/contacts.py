@@ -232,7 +232,8 @@ def cut(sim: pd.DataFrame, opening: date, last: date) -> dict[date, pd.DataFrame
     # Opening: every contact opened by its end and not closed by then, plus every one opened in the window.
     in_opening = (rep_o <= open_end) & ((rep_o >= window_first) | (mc > om))
     idx_open = np.flatnonzero(in_opening)
-    idx_o = np.flatnonzero(mo > om)
+    # A contact opened on the last month's closing weekend is reported the next working day, past the horizon.
+    idx_o = np.flatnonzero((mo > om) & (mo <= lm))
     idx_r = np.flatnonzero((mr != never) & (mr > np.maximum(mo, om)) & (mr <= lm))
     idx_c = np.flatnonzero((mc != never) & (mc > np.maximum(mr, np.maximum(mo, om))) & (mc <= lm))
     idx = np.concatenate([idx_open, idx_o, idx_r, idx_c])

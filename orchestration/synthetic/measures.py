@@ -46,6 +46,15 @@ def target_near(ref: Reference, node: str, structure: str, year: int) -> float |
     return float(best.target_value)
 
 
+def rule_factor(node: str, year: int) -> float | None:
+    """The factor of the plan's rule for the node's year (seeds/target_rules.csv) when its base is the previous
+    year-end, so that a simulated stock grows the way the plan asks from where the sample left it."""
+    r = seed("target_rules")
+    r = r[(r.node_code == node) & (r.structure_code == "nazionale") & (r.year == str(year))]
+    r = r[r.base.isin(["prev_actual", "max_prev_target_actual"])]
+    return float(r.factor.iloc[0]) if len(r) else None
+
+
 def _month_end(m: date) -> date:
     return date(m.year, m.month, calendar.monthrange(m.year, m.month)[1])
 
@@ -59,6 +68,14 @@ def deliveries(
     regions = ref.regional.structure_code.tolist()
     years = sorted({m.year for m in months})
     frames = []
+    year_end: dict[str, float] = {}  # the last simulated December of each national stock
+
+    def target_or_rule(measure: str, year: int) -> float:
+        """The seeded target, or the rule on the previous simulated year-end (a 2022 month of a longer sample)."""
+        factor = rule_factor(node[measure], year)
+        if factor is not None and measure in year_end:
+            return year_end[measure] * factor
+        return target_near(ref, node[measure], "nazionale", year)
 
     def add(measure: str, structure: str, m: date, value: float) -> None:
         frames.append((measure, structure, m, value))
@@ -67,13 +84,15 @@ def deliveries(
         ym = [m for m in months if m.year == year]
         mi = np.array([m.month for m in ym])
         # Stock: coverage rises toward (about) the year's target.
-        t = target_near(ref, node["WELFARE_COVERAGE_PCT"], "nazionale", year)
+        t = target_or_rule("WELFARE_COVERAGE_PCT", year)
         end = t * rng.uniform(0.96, 1.06)
+        year_end["WELFARE_COVERAGE_PCT"] = round(float(end), 2)
         for m, v in zip(ym, end * (WELFARE_START + (1 - WELFARE_START) * mi / 12), strict=True):
             add("WELFARE_COVERAGE_PCT", "nazionale", m, round(float(v), 2))
         # Stock: followers grow steadily and end the year near the target.
-        t = target_near(ref, node["SOCIAL_FOLLOWERS"], "nazionale", year)
+        t = target_or_rule("SOCIAL_FOLLOWERS", year)
         end = t * rng.uniform(0.97, 1.05)
+        year_end["SOCIAL_FOLLOWERS"] = float(np.round(end))
         growth = (1 + FOLLOWERS_MONTHLY_GROWTH) ** (mi - 12.0) * rng.normal(1.0, 0.002, len(mi))
         for m, v in zip(ym, end * growth, strict=True):
             add("SOCIAL_FOLLOWERS", "nazionale", m, float(np.round(v)))

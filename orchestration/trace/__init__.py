@@ -1,7 +1,8 @@
 """`piramide trace NODE --structure S --period YYYY-MM [--out FILE]`: a score down to the extract rows behind it.
 
 A leaf that is a sum or a ratio of sums lists one line per contributing row and side (rows.py); a leaf built
-from other indicators lists its components with weights and values (components.py). The warehouse is opened
+from other indicators lists its components with weights and values (components.py); one product of a quality
+index is traced in turn with `--product CODE` (products.py). The warehouse is opened
 read-only (target.py). gaps.py gives the report and the data-quality summary their per-month gaps.
 """
 
@@ -13,7 +14,7 @@ import duckdb
 
 from orchestration.summary import fmt
 from orchestration.trace import components as comp
-from orchestration.trace import rows
+from orchestration.trace import products, rows
 from orchestration.trace.gaps import LeafGap, ZeroReferenceDrop, leaf_gaps, zero_reference_drops
 from orchestration.trace.target import Target, TraceError, open_warehouse, resolve, trace_command
 
@@ -69,15 +70,33 @@ def _print_components(con: duckdb.DuckDBPyConnection, t: Target) -> None:
         print(f"    {p.code:<56} {p.group or '':<14} {fmt(p.weight, 4):>14} {fmt(p.value, 6):>12}"
               f"{'  ' + p.note if p.note else ''}")
     print(f"  value from the components {fmt(comp.reproduce(con, t, parts), 6)}   marts {fmt(t.actual, 6)}")
-    nodes = [p.code for p in parts if comp.kind_of(con, t) != "quality"]
+    if comp.kind_of(con, t) == "quality":
+        first = parts[0].code if parts else "PRODUCT"
+        print(f"  each in turn: {trace_command(t.node, t.structure, t.period_end, first)} (and the others alike)")
+        return
+    nodes = [p.code for p in parts]
     if nodes:
         print(f"  each in turn: {trace_command(nodes[0], t.structure, t.period_end)} (and the others alike)")
 
 
-def run(node: str, structure: str, period: str, out: Path | None = None) -> int:
+def _run_product(con: duckdb.DuckDBPyConnection, t: Target, product: str, out: Path | None) -> int:
+    if comp.kind_of(con, t) != "quality":
+        raise TraceError(f"--product traces one product of a quality index (QUALITY_*), not {t.node}")
+    products.listed_index(con, t, product)
+    if out is not None:
+        n = rows.write(con, t, out, product)
+        print(f"{n:,} rows of {t.node}, product {product}, at {t.structure}, {t.month} written to {out}")
+        return 0
+    products.print_product(con, t, product)
+    return 0
+
+
+def run(node: str, structure: str, period: str, out: Path | None = None, product: str | None = None) -> int:
     con = open_warehouse()
     try:
         t = resolve(con, node, structure, period)
+        if product:
+            return _run_product(con, t, product, out)
         if comp.kind_of(con, t):
             print(_header(t))
             _print_components(con, t)

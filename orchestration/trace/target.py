@@ -17,8 +17,9 @@ class TraceError(ValueError):
 
 
 def warehouse_path() -> Path:
-    """The published BI copy when it is current, else the working file (orchestration.warehouse.connection)."""
-    return reader_path()
+    """The working file, read-only: the trace reads extract rows, which the BI copy does not carry
+    (orchestration.warehouse.connection.reader_path)."""
+    return reader_path(extract_rows=True)
 
 
 def open_warehouse(path: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -83,6 +84,8 @@ def resolve(con: duckdb.DuckDBPyConnection, node: str, structure: str, period: s
     return Target(*row)
 
 
-def trace_command(node: str, structure: str, period: str | date) -> str:
-    """The command that traces `node` at `structure` for the month of `period`."""
-    return f"piramide trace {node} --structure {structure} --period {parse_month(period):%Y-%m}"
+def trace_command(node: str, structure: str, period: str | date, product: str | None = None) -> str:
+    """The command that traces `node` at `structure` for the month of `period` (one product of a quality index
+    with `product`)."""
+    command = f"piramide trace {node} --structure {structure} --period {parse_month(period):%Y-%m}"
+    return f"{command} --product {product}" if product else command

@@ -124,18 +124,21 @@ def _safe_setting(value: str) -> str:
     return value
 
 
-def reader_path() -> Path:
+def reader_path(extract_rows: bool = False) -> Path:
     """What a reader opens: the published BI copy when it exists and is at least as new as the working file,
     else the working file. Reading the copy leaves the working file's lock to the pipeline; the working file's
-    WAL counts towards its age."""
+    WAL counts towards its age. The copy carries the marts and what the report-type readers read, not the
+    extract rows (orchestration.publish_bi): a reader that needs them (trace, explain's lineage down to the
+    files and rows) says `extract_rows=True` and reads the working file."""
     s = settings()
     working, published = s.warehouse, s.published_warehouse
-    if not published.exists():
+    if extract_rows or not published.exists():
         return working
     newest = max((p.stat().st_mtime for p in (working, Path(f"{working}.wal")) if p.exists()), default=0.0)
     return published if published.stat().st_mtime >= newest else working
 
 
-def connect_reader(path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for a reader (report, summary, explain, trace, diff): `path`, else reader_path()."""
-    return connect(path or reader_path(), read_only=True)
+def connect_reader(path: Path | None = None, extract_rows: bool = False) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for a reader (report, summary, explain, trace, diff): `path`, else
+    reader_path(extract_rows); `wait` is PIRAMIDE_LOCK_WAIT (the CLI's --wait), WarehouseBusy after it."""
+    return connect(path or reader_path(extract_rows), read_only=True)

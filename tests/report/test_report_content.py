@@ -132,6 +132,22 @@ def test_every_national_leaf_has_a_row_with_its_details(sample_report):
     assert 'class="part" data-code="IEEP.ENTRATE"' in html
 
 
+def test_every_leaf_and_part_row_shows_its_trace_command(sample_report):
+    """Each row of the leaf table (leaves, composites, reported KPIs and their parts, e.g. the Customer Care
+    channels and elementary parts) prints the command tracing it at its structure and month."""
+    period = sample_report.result.period
+    html = sample_report.html
+    rows = re.findall(r'<tr class="(leaf[^"]*|part)" data-code="([^"]+)"[^>]*>(.*?)</tr>', html, flags=re.S)
+    scored = {c for (c,) in _query(sample_report.warehouse,
+                                   "select kpi_code from marts.fct_kpi_scores where structure_code = 'nazionale' "
+                                   "and strftime(period_end, '%Y-%m') = ?", [period])}
+    parts = [code for kind, code, _ in rows if kind == "part"]
+    assert len(rows) > 50 and "CUSTOMER_CARE.AGENDA.FIRST_RESPONSE_DAYS" in parts, parts
+    for _kind, code, body in rows:
+        assert code in scored, code
+        assert f"<code>piramide trace {code} --structure nazionale --period {period}</code>" in body, code
+
+
 def test_regional_comparison_has_the_23_entities(sample_report):
     html = sample_report.html
     assert len(re.findall(r'<g class="region-row" data-region="[^"]+" data-score="[0-9.]+"', html)) == 23

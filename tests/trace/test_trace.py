@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.trace import components as comp
-from orchestration.trace import leaf_gaps, open_warehouse, resolve, rows, zero_reference_drops
+from orchestration.trace import leaf_gaps, open_warehouse, products, resolve, rows, zero_reference_drops
 from orchestration.trace.target import warehouse_path
 
 pytestmark = pytest.mark.slow
@@ -58,6 +58,109 @@ def test_every_leaf_is_accounted_for_by_its_rows_or_components(sample_build, str
     assert by_components >= (5 if structure == "nazionale" else 1), by_components
 
 
+@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("period", PERIODS)
+def test_customer_care_parts_are_accounted_for_by_contact_rows(sample_build, structure, period):
+    """The 13 elementary Customer Care parts (4 channels x 3 + first response) sum contact by contact to the
+    marts' numerator and denominator, and every line is a real row of raw.contacts."""
+    con = open_warehouse(sample_build.warehouse)
+    try:
+        parts = [r[0] for r in con.execute(
+            "select kpi_code from marts.fct_kpi_scores where structure_code = ? and period_end = last_day(?::date) "
+            "and node_kind = 'part' and kpi_code like 'CUSTOMER_CARE.%' order by kpi_code",
+            [structure, f"{period}-01"]).fetchall()]
+        checked = 0
+        for node in parts:
+            t = resolve(con, node, structure, period)
+            if comp.kind_of(con, t):
+                continue  # a channel index: its components are the parts checked here
+            totals = rows.side_totals(con, t)
+            for side, marts in (("numerator", t.numerator), ("denominator", t.denominator)):
+                if not marts:
+                    assert not totals.get(side), (node, side, totals, marts)
+                else:
+                    assert side in totals and close(totals[side], marts), (node, side, totals.get(side), marts)
+            checked += 1
+        assert checked == 13, parts
+        t = resolve(con, "CUSTOMER_CARE.LINEA_INPS.FIRST_RESPONSE_DAYS", structure, period)
+        lines = rows.lines(con, t)  # noqa: F841 (read by the query below)
+        n, matched = con.execute(
+            """
+            select count(*), count(r._row) filter (where r.contact_id = t.business_key)
+            from lines as t
+            left join raw.contacts as r on t.delivery_id = r.delivery_id and t.file = r._file and t.row = r._row
+            """
+        ).fetchone()
+        assert n > 0 and matched == n
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(("structure", "period"), [("nazionale", "2021-12"), ("piemonte", "2021-06"),
+                                                    ("alessandria", "2021-12")])
+def test_quality_products_are_traced_to_their_practice_rows(sample_build, structure, period):
+    """Every product listed under QUALITY_PROD: its practice lines sum exactly to the counts of its three
+    elementary values (int_quality_values, computed from the practice cube), the values recomputed from those
+    sums are the indicators' values, and the indicators' indices give the product's listed index."""
+    con = open_warehouse(sample_build.warehouse)
+    try:
+        t = resolve(con, "QUALITY_PROD", structure, period)
+        listed = con.execute("select product_code, idx_prev from intermediate.int_contrib_quality "
+                             "where quantity_code = 'QUALITY_PROD' and structure_code = ? and period_end = ?",
+                             [structure, t.period_end]).fetchall()
+        totals = rows.product_totals(con, t)  # every product in one pass
+        scale = {"share_within_standard": 100.0, "avg_definition_days": 1.0, "backlog_over_standard": 100.0}
+        checked = 0
+        for product, idx in listed:
+            parts = products.indicators(con, t, product)
+            # An indicator without a value at the month (e.g. no backlog) is not listed: nothing counts in it.
+            assert {p.code for p in parts} <= set(scale), product
+            for code in set(scale) - {p.code for p in parts}:
+                assert not any(totals.get((product, f"QUALITY.{code}", side), (0, 0.0))[1]
+                               for side in ("numerator", "denominator")), (product, code)
+            for p in parts:
+                for side, count in (("numerator", p.numerator), ("denominator", p.denominator)):
+                    got = totals.get((product, f"QUALITY.{p.code}", side), (0, 0.0, None))[1]
+                    assert got == (count or 0), (product, p.code, side, got, count)
+                if p.denominator:
+                    assert close(scale[p.code] * p.numerator / p.denominator, p.value), (product, p.code)
+                    checked += 1
+            index = products.product_index(parts)
+            assert (index is None) == (idx is None) and (idx is None or close(index, idx)), (product, index, idx)
+    finally:
+        con.close()
+    assert len(listed) >= 10 and checked >= 2 * len(listed), (len(listed), checked)
+
+
+def test_trace_of_one_quality_product_from_the_cli(sample_build, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(sample_build.warehouse))
+    assert main(["trace", "QUALITY_PROD", "--structure", "piemonte", "--period", "2021-12"]) == 0
+    out = capsys.readouterr().out
+    command = next(line.split(": ", 1)[1].split(" (")[0] for line in out.splitlines() if "each in turn" in line)
+    assert command.startswith("piramide trace QUALITY_PROD --structure piemonte --period 2021-12 --product ")
+    product = command.rsplit(" ", 1)[1]
+    assert main(command.split()[1:]) == 0
+    out = capsys.readouterr().out
+    assert "index from the indicators" in out and "a year before: piramide trace QUALITY_PROD" in out
+    dest = tmp_path / "p.parquet"
+    assert main([*command.split()[1:], "--out", str(dest)]) == 0
+    con = duckdb.connect(str(sample_build.warehouse), read_only=True)
+    try:
+        n, matched, products_seen = con.execute(
+            """
+            select count(*), count(r._row) filter (where r.practice_id = t.business_key and r.product_code = ?),
+                count(distinct t.attributes ->> 'product')
+            from read_parquet(?) as t
+            left join raw.practices as r on t.delivery_id = r.delivery_id and t.file = r._file and t.row = r._row
+            """,
+            [product, str(dest)],
+        ).fetchone()
+    finally:
+        con.close()
+    assert n > 0 and matched == n and products_seen == 1
+    assert main(["trace", "IG_TOTAL", "--structure", "piemonte", "--period", "2021-12", "--product", product]) == 2
+
+
 def test_ig_total_trace_file_points_at_real_raw_rows(sample_build, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(sample_build.warehouse))
     out = tmp_path / "t.parquet"
@@ -98,20 +201,18 @@ def test_summary_prints_totals_beside_the_marts(sample_build, monkeypatch, capsy
     assert main(["trace", "NOPE", "--structure", "nazionale", "--period", "2021-12"]) == 2
 
 
-def test_the_published_copy_is_read_when_at_least_as_new(tmp_path, monkeypatch):
+def test_the_trace_reads_the_working_file_even_beside_a_current_copy(tmp_path, monkeypatch):
+    # The BI copy carries no extract rows (orchestration.publish_bi): the trace needs the working file.
     working = tmp_path / "piramide.duckdb"
     published = tmp_path / "published" / "piramide.duckdb"
     monkeypatch.setenv("PIRAMIDE_WAREHOUSE", str(working))
     working.write_bytes(b"")
-    assert warehouse_path() == working  # no published copy yet
     published.parent.mkdir()
     published.write_bytes(b"")
     now = time.time()
-    os.utime(working, (now, now))
-    os.utime(published, (now - 60, now - 60))
-    assert warehouse_path() == working  # the working file has changed since the last publication
+    os.utime(working, (now - 60, now - 60))
     os.utime(published, (now, now))
-    assert warehouse_path() == published
+    assert warehouse_path() == working
 
 
 def test_gaps_list_missing_leaves_and_zero_references(sample_build):

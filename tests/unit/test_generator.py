@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from orchestration.config import SEEDS_DIR
 from orchestration.synthetic import generate
 
 
@@ -64,3 +65,29 @@ def test_calibrated_to_the_plans_national_volumes(sample_build):
     finally:
         con.close()
     assert spread[0] < 100 < spread[1] and 85 < spread[2] < 115
+
+
+def test_the_plans_later_years_are_a_consistent_sample(tmp_path):
+    """2022-2023 as data: no file past the last month, a survey wave a year, each project's 2022 and 2023 outputs
+    up to its end date, and the followers growing by the plan's rule (+10 % on the previous year-end, L2674)."""
+    fams = ("contacts", "survey", "milestones", "measures")
+    generate(tmp_path, scale=0.0005, years=(2022, 2023), seed=5, families=fams)
+    months = sorted({p.stem.split("_")[-1] for p in tmp_path.glob("*.parquet")})
+    assert months[0] == "2021-12" and months[-1] == "2023-12"  # 2023 ends on a weekend: nothing spills into 2024
+    con = duckdb.connect()
+    con.execute(f"set file_search_path = '{tmp_path}'")
+    assert con.execute("select list(distinct wave order by wave) from 'survey_*.parquet'").fetchone()[0] == [
+        2021, 2022, 2023]
+    # Year-end reports: every project still running in the year, none of those that ended in 2021.
+    ends = dict(con.execute(
+        "select distinct project_id, coalesce(nullif(project_end_date, ''), due_date)::date "
+        "from read_csv(?, all_varchar = true)", [str(SEEDS_DIR / "project_leaf.csv")]).fetchall())
+    for year in (2022, 2023):
+        reported = {r[0] for r in con.execute(
+            "select distinct project_id from read_parquet(?)", [f"milestones_{year}-12.parquet"]).fetchall()}
+        assert reported == {p for p, end in ends.items() if end.year >= year}
+        assert reported  # F.P2 and others are due 31.12.2022, B.P1 and others 31.12.2023
+    dec = dict(con.execute("select year(period_end), value from 'measures_*.parquet' "
+                           "where measure_code = 'SOCIAL_FOLLOWERS' and month(period_end) = 12").fetchall())
+    # The 2023 year-end: 1.10 x the 2022 year-end, drawn within -3 % / +5 % and a little month-end noise.
+    assert 1.10 * 0.96 < dec[2023] / dec[2022] < 1.10 * 1.06

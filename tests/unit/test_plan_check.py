@@ -58,17 +58,19 @@ def test_2022_names_the_leaves_without_a_target(seeds, capsys):
         assert found[f"{leaf} @ national 2022"] == "no target"
     assert found["PRODUCTIVITY @ provincial 2022"] == (
         "116 of 116 structures without a target (agrigento, alessandria, ancona, aosta, arezzo, ...)")
-    # D.2 has its 2022 target (plan L2237-2247) and F.1, C.1, C.2, I.2 a rule (target_rules): not listed.
-    for leaf in ("D.2", "F.1", "C.1", "C.2", "I.2"):
+    # D.2 has its 2022 target (plan L2237-2247); F.1, C.1, C.2, I.2 and the six quality indices a rule
+    # (target_rules): not listed.
+    rule_leaves = ("F.1", "C.1", "C.2", "I.2", "A.1", "B.1", "G.3", "G.4", "H.1", "I.1")
+    for leaf in ("D.2", *rule_leaves):
         assert not [s for s in found if s.startswith(f"{leaf} ")], leaf
-    # Without the rules seed the four rule-based leaves are missing too.
+    # Without the rules seed the rule-based leaves are missing too.
     (seeds / "target_rules.csv").unlink()
     without_rules = errors(check_plan([2022], seeds))
-    assert set(without_rules) - set(found) == {f"{leaf} @ national 2022" for leaf in ("F.1", "C.1", "C.2", "I.2")}
+    assert set(without_rules) - set(found) == {f"{leaf} @ national 2022" for leaf in rule_leaves}
     assert main(["plan", "check", "--year", "2022"]) == 1
     out = capsys.readouterr().out
     assert "ERROR   targets      IMP_REPUTATION @ national 2022: no target" in out
-    assert out.strip().endswith(f"{len(found)} errors, 33 warnings")
+    assert out.strip().endswith(f"{len(found)} errors, 21 warnings")
 
 
 def test_a_broken_weight_names_its_parent_and_level(seeds, capsys):

@@ -29,7 +29,8 @@ per_record as (
             )
         end as planned_share
     from records as r
-    cross join {{ ref('int_month_ends') }} as me
+    -- One output row a year for a project running several years: a month-end sees the outputs open in its year.
+    inner join {{ ref('int_month_ends') }} as me on me.year between year(r.planned_start) and year(r.due_date)
 )
 
 select

@@ -1,5 +1,7 @@
 -- One line per practice and practice-based quantity it counts in: what `piramide trace` lists for production,
--- backlog, outflow, productivity (points side), the practice KPIs and cost per point (points side). The flags
+-- backlog, outflow, productivity (points side), the practice KPIs, cost per point (points side) and the three
+-- elementary quality values of a product (QUALITY.<indicator>, int_quality_values: the trace of one product
+-- of a quality index filters them on the product, `piramide trace QUALITY_x ... --product CODE`). The flags
 -- come from macros/contributions_practices.sql, the very columns the practice cube sums.
 -- The contract of every int_contrib_* view: a line counts for quantity_code on its side at every month-end
 -- whose month lies in [first_month, last_month], for structure_code and (rolls_up) each of its ancestors, with
@@ -7,27 +9,32 @@
 -- A view: the trace streams it filtered to one quantity, structure and month, and each branch below has a
 -- constant quantity (or a one-column one), so DuckDB prunes every branch but the traced one.
 {{ config(materialized='view') }}
-{%- set far_future = "date '9999-12-01'" %}
-{#- When a line counts: its month window, and the rows it needs. -#}
+{#- When a line counts: its month window (macros/month_windows.sql, the aggregates' windows), and the rows it
+    needs. -#}
 {%- set windows = {
     'backlog': {
         'first': 'received_month',
-        'last': "case when defined_on is null then " ~ far_future ~ " else (defined_month - interval 1 month)::date end",
+        'last': stock_last_month('defined_month'),
+        'where': 'defined_on is null or defined_month > received_month',
+    },
+    'over_standard': {
+        'first': "date_trunc('month', received_on + standard_days)::date",
+        'last': stock_last_month('defined_month'),
         'where': 'defined_on is null or defined_month > received_month',
     },
     'inflow_12m': {
         'first': 'received_month',
-        'last': "(received_month + interval 11 month)::date",
+        'last': rolling_last_month('received_month', 12),
         'where': 'true',
     },
     'ytd_received': {
         'first': 'received_month',
-        'last': "(date_trunc('year', received_month) + interval 11 month)::date",
+        'last': ytd_last_month('received_month'),
         'where': 'true',
     },
     'ytd_defined': {
         'first': 'defined_month',
-        'last': "(date_trunc('year', defined_month) + interval 11 month)::date",
+        'last': ytd_last_month('defined_month'),
         'where': 'defined_on is not null',
     },
 } %}
@@ -52,6 +59,12 @@
     {'q': "'IMP_CONTINUITY'", 'side': 'denominator', 'w': 'ytd_defined', 'set': 'IMP_CONTINUITY', 'when': 'is_granted', 'v': '1', 'unit': 'pieces'},
     {'q': "'IMP_AVG_TIME'", 'side': 'numerator', 'w': 'ytd_defined', 'set': 'IMP_AVG_TIME', 'when': 'is_granted', 'v': 'days_to_definition', 'unit': 'days'},
     {'q': "'IMP_AVG_TIME'", 'side': 'denominator', 'w': 'ytd_defined', 'set': 'IMP_AVG_TIME', 'when': 'is_granted', 'v': '1', 'unit': 'pieces'},
+    {'q': "'QUALITY.share_within_standard'", 'side': 'numerator', 'w': 'ytd_defined', 'when': 'is_within_standard', 'v': '1', 'unit': 'pieces'},
+    {'q': "'QUALITY.share_within_standard'", 'side': 'denominator', 'w': 'ytd_defined', 'when': 'is_defined', 'v': '1', 'unit': 'pieces'},
+    {'q': "'QUALITY.avg_definition_days'", 'side': 'numerator', 'w': 'ytd_defined', 'when': 'is_defined', 'v': 'days_to_definition', 'unit': 'days'},
+    {'q': "'QUALITY.avg_definition_days'", 'side': 'denominator', 'w': 'ytd_defined', 'when': 'is_defined', 'v': '1', 'unit': 'pieces'},
+    {'q': "'QUALITY.backlog_over_standard'", 'side': 'numerator', 'w': 'over_standard', 'when': 'true', 'v': '1', 'unit': 'pieces'},
+    {'q': "'QUALITY.backlog_over_standard'", 'side': 'denominator', 'w': 'backlog', 'when': 'true', 'v': '1', 'unit': 'pieces'},
 ] %}
 
 {% for r in rules %}

@@ -3,7 +3,7 @@
 -- to one quantity only reads the families that can feed it.
 {{ config(materialized='view') }}
 {%- set families = ['int_contrib_practices', 'int_contrib_staff', 'int_contrib_finance', 'int_contrib_measures',
-                    'int_contrib_survey', 'int_contrib_milestones'] %}
+                    'int_contrib_survey', 'int_contrib_milestones', 'int_contrib_contacts'] %}
 {% for model in families %}
 select
     quantity_code,

@@ -9,12 +9,16 @@
 -- the nation takes every clustered structure). The channel and Customer Care indices are the only place
 -- indices are averaged, by their seed weights, renormalised over the components that have an index; their
 -- actual_value is that index, value_vs_budget the budget one.
--- Working days between two dates = working days in (start, end] (seed holidays_it, Monday-Friday), so a
--- contact answered on its opening day took 0 days and one opened on Saturday and answered on Monday took 1.
+-- Which contacts count in which part and how much (measures, parts, working days): written once in
+-- macros/contributions_contacts.sql, which int_contrib_contacts lists contact by contact for `piramide trace`.
+{%- set measures, parts = {}, [] %}
+{%- do contact_measures(measures) %}
+{%- do contact_parts(parts) %}
+{%- set flows = measures.items() | rejectattr('1.until') | list %}
+{%- set stocks = measures.items() | selectattr('1.until') | list %}
 with channels as (
     select
         channel_code,
-        standard_working_days,
         weight as channel_weight
     from {{ ref('channel_standards') }}
 ),
@@ -28,122 +32,76 @@ components as (
     from {{ ref('customer_care_weights') }}
 ),
 
-bounds as (
-    select
-        min(c.opened_at)::date as first_day,
-        greatest(
-            max(coalesce(c.first_response_at, c.opened_at))::date,
-            (select max(me.period_end) from {{ ref('int_month_ends') }} as me)
-        ) as last_day
-    from {{ ref('stg_contacts') }} as c
-),
-
-calendar as (
-    -- Running count of working days: the working days between two dates are a difference of two numbers.
-    select
-        d.calendar_day,
-        isodow(d.calendar_day) <= 5 and h.holiday_on is null as is_working_day,
-        sum(case when isodow(d.calendar_day) <= 5 and h.holiday_on is null then 1 else 0 end) over (
-            order by d.calendar_day
-        ) as wd_number
-    from (
-        select unnest(generate_series(first_day, last_day, interval 1 day))::date as calendar_day
-        from bounds
-    ) as d
-    left join {{ ref('holidays_it') }} as h on d.calendar_day = h.holiday_on
-),
-
 contacts as materialized (
+    -- Which contacts count and how much: macros/contributions_contacts.sql, shared with the trace. Only the
+    -- columns the measures read are materialised (the row's provenance is for the trace).
     select
-        c.structure_code,
-        c.channel_code,
-        ch.standard_working_days,
-        c.opened_at::date as opened_on,
-        c.first_response_at::date as responded_on,
-        cr.wd_number - co.wd_number as response_working_days,
-        coalesce(c.closed_at = c.first_response_at, false) as closed_at_first_response,
-        -- From this day on an unanswered contact is beyond the standard: its (standard + 1)-th working day.
-        od.calendar_day as overdue_from
-    from {{ ref('stg_contacts') }} as c
-    inner join channels as ch on c.channel_code = ch.channel_code
-    inner join calendar as co on c.opened_at::date = co.calendar_day
-    left join calendar as cr on c.first_response_at::date = cr.calendar_day
-    left join calendar as od
-        on od.is_working_day and od.wd_number = co.wd_number + ch.standard_working_days + 1
+        structure_code,
+        channel_code,
+        standard_working_days,
+        opened_on,
+        responded_on,
+        response_working_days,
+        closed_at_first_response,
+        overdue_from
+    from ({{ contact_facts() | indent(4) }}) as f
 ),
 
 events as (
-    -- Responses feed the year-to-date flows; the open and overdue stocks are running sums of +1 when an
-    -- interval [start, first response) starts and -1 when it ends, so no contact is joined to month-ends.
+    -- The flows count in the month of their `from`; the open and overdue stocks are running sums of +1 when
+    -- an interval [from, until) starts and -1 when it ends, so no contact is joined to month-ends.
+    {%- for from_col in flows | map(attribute='1.from') | unique %}
     select
         structure_code,
         channel_code,
-        date_trunc('month', responded_on)::date as month_start,
-        count(*) as responded,
-        count(*) filter (where response_working_days <= standard_working_days) as within_standard,
-        sum(response_working_days) as response_working_days,
-        count(*) filter (where closed_at_first_response) as closed_at_first_response,
-        0 as open_delta,
-        0 as overdue_delta
+        date_trunc('month', {{ from_col }})::date as month_start,
+        {%- for name, m in measures.items() %}
+        {%- if not m.until and m['from'] == from_col %}
+        {{ 'count(*)' if m.value == '1' else 'sum(' ~ m.value ~ ')' }}
+        {%- if m.when != 'true' %} filter (where {{ m.when }}){% endif %} as {{ name }}
+        {%- else %}
+        0 as {{ name }}
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
     from contacts
-    where responded_on is not null
+    where {{ from_col }} is not null
+    group by all
+    union all
+    {%- endfor %}
+    {%- for name, m in stocks %}
+    select
+        structure_code,
+        channel_code,
+        date_trunc('month', {{ m['from'] }})::date as month_start,
+        {%- for other, o in measures.items() %}
+        {%- if other == name %}
+        {{ 'count(*)' if o.value == '1' else 'sum(' ~ o.value ~ ')' }} as {{ other }}
+        {%- else %}
+        0 as {{ other }}
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from contacts
+    where {{ contact_measure_rows(m) }}
     group by all
     union all
     select
         structure_code,
         channel_code,
-        date_trunc('month', opened_on)::date as month_start,
-        0 as responded,
-        0 as within_standard,
-        0 as response_working_days,
-        0 as closed_at_first_response,
-        count(*) as open_delta,
-        0 as overdue_delta
+        date_trunc('month', {{ m.until }})::date as month_start,
+        {%- for other, o in measures.items() %}
+        {%- if other == name %}
+        -{{ 'count(*)' if o.value == '1' else 'sum(' ~ o.value ~ ')' }} as {{ other }}
+        {%- else %}
+        0 as {{ other }}
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
     from contacts
-    where responded_on is null or opened_on < responded_on
+    where ({{ m.when }}) and {{ m['from'] }} < {{ m.until }}
     group by all
+    {%- if not loop.last %}
     union all
-    select
-        structure_code,
-        channel_code,
-        date_trunc('month', responded_on)::date as month_start,
-        0 as responded,
-        0 as within_standard,
-        0 as response_working_days,
-        0 as closed_at_first_response,
-        -count(*) as open_delta,
-        0 as overdue_delta
-    from contacts
-    where opened_on < responded_on
-    group by all
-    union all
-    select
-        structure_code,
-        channel_code,
-        date_trunc('month', overdue_from)::date as month_start,
-        0 as responded,
-        0 as within_standard,
-        0 as response_working_days,
-        0 as closed_at_first_response,
-        0 as open_delta,
-        count(*) as overdue_delta
-    from contacts
-    where overdue_from is not null and (responded_on is null or overdue_from < responded_on)
-    group by all
-    union all
-    select
-        structure_code,
-        channel_code,
-        date_trunc('month', responded_on)::date as month_start,
-        0 as responded,
-        0 as within_standard,
-        0 as response_working_days,
-        0 as closed_at_first_response,
-        0 as open_delta,
-        -count(*) as overdue_delta
-    from contacts
-    where overdue_from < responded_on
-    group by all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 rolled as (
@@ -151,12 +109,9 @@ rolled as (
         anc.ancestor_code as structure_code,
         e.channel_code,
         e.month_start,
-        sum(e.responded) as responded,
-        sum(e.within_standard) as within_standard,
-        sum(e.response_working_days) as response_working_days,
-        sum(e.closed_at_first_response) as closed_at_first_response,
-        sum(e.open_delta) as open_delta,
-        sum(e.overdue_delta) as overdue_delta
+        {%- for name in measures %}
+        sum(e.{{ name }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from events as e
     inner join {{ ref('int_structure_ancestors') }} as anc on e.structure_code = anc.structure_code
     group by all
@@ -186,73 +141,42 @@ spine as (
 ),
 
 cumulated as (
+    -- A flow is cumulated within its year, a stock over all months (macros/month_windows.sql).
     select
         s.structure_code,
         s.channel_code,
         s.month_start,
-        {% for c in ['responded', 'within_standard', 'response_working_days', 'closed_at_first_response'] %}
-        sum(coalesce(r.{{ c }}, 0)) over (
-            partition by s.structure_code, s.channel_code, year(s.month_start)
-            order by s.month_start
-            rows between unbounded preceding and current row
-        ) as ytd_{{ c }},
-        {% endfor %}
-        sum(coalesce(r.open_delta, 0)) over (
-            partition by s.structure_code, s.channel_code
-            order by s.month_start
-            rows between unbounded preceding and current row
-        ) as open_stock,
-        sum(coalesce(r.overdue_delta, 0)) over (
-            partition by s.structure_code, s.channel_code
-            order by s.month_start
-            rows between unbounded preceding and current row
-        ) as overdue_stock
+        {%- for name, m in measures.items() %}
+        sum(coalesce(r.{{ name }}, 0)) over (
+            {%- set cell = 's.structure_code, s.channel_code' %}
+            {{ (stock_frame(cell, 's.month_start') if m.until else ytd_frame(cell, 's.month_start')) | indent(12) }}
+        ) as cum_{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from spine as s
     left join rolled as r
         on s.structure_code = r.structure_code and s.channel_code = r.channel_code and s.month_start = r.month_start
 ),
 
 elementary as (
+    {%- for p in parts %}
+    {%- set pool = '' if p.per_channel else 'sum' %}
     select
         structure_code,
         month_start,
-        channel_code,
-        'WITHIN_STANDARD' as component,
-        ytd_within_standard as numerator,
-        ytd_responded as denominator,
-        100.0 * ytd_within_standard / nullif(ytd_responded, 0) as elementary_value
+        {{ 'channel_code' if p.per_channel else 'null' }} as channel_code,
+        '{{ p.component }}' as component,
+        {{ pool }}(cum_{{ p.numerator }}) as numerator,
+        {{ pool }}(cum_{{ p.denominator }}) as denominator,
+        {{ p.scale ~ ' * ' if p.scale }}{{ pool }}(cum_{{ p.numerator }}) / nullif({{ pool }}(cum_{{ p.denominator }}), 0)
+            as elementary_value
     from cumulated
-    union all
-    select
-        structure_code,
-        month_start,
-        channel_code,
-        'FIRST_RESPONSE_DAYS' as component,
-        ytd_response_working_days as numerator,
-        ytd_responded as denominator,
-        ytd_response_working_days / nullif(ytd_responded, 0) as elementary_value
-    from cumulated
-    union all
-    select
-        structure_code,
-        month_start,
-        channel_code,
-        'OPEN_OVER_STANDARD' as component,
-        overdue_stock as numerator,
-        open_stock as denominator,
-        100.0 * overdue_stock / nullif(open_stock, 0) as elementary_value
-    from cumulated
-    union all
-    select
-        structure_code,
-        month_start,
-        null as channel_code,
-        'FIRST_RESPONSE' as component,
-        sum(ytd_closed_at_first_response) as numerator,
-        sum(ytd_responded) as denominator,
-        100.0 * sum(ytd_closed_at_first_response) / nullif(sum(ytd_responded), 0) as elementary_value
-    from cumulated
+    {%- if not p.per_channel %}
     group by structure_code, month_start
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 with_cluster as (

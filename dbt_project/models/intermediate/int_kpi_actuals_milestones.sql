@@ -18,10 +18,13 @@ with latest as (
 ),
 
 records as (
+    -- The records with an output open in the month-end's year (one project_leaf row per project and output year).
     select
-        leaf_code,
-        count(distinct project_id) as register_records
-    from {{ ref('project_leaf') }}
+        pl.leaf_code,
+        me.period_end,
+        count(distinct pl.project_id) as register_records
+    from {{ ref('project_leaf') }} as pl
+    inner join {{ ref('int_month_ends') }} as me on me.year between year(pl.planned_start) and year(pl.due_date)
     group by all
 )
 
@@ -35,7 +38,7 @@ select
     null::double as value_vs_budget,
     case when count(*) < any_value(rec.register_records) then 'partial_records' end as dq_note
 from latest as l
-inner join records as rec on l.leaf_code = rec.leaf_code
+inner join records as rec on l.leaf_code = rec.leaf_code and l.period_end = rec.period_end
 cross join (
     select structure_code
     from {{ ref('structures') }}

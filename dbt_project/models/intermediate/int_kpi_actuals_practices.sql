@@ -66,7 +66,8 @@ ytd as (
         {% endfor %}
     from {{ ref('int_month_ends') }} as me
     inner join rolled as r
-        on year(r.month_start) = me.year and r.month_start <= me.month_start
+        -- Year to date: macros/month_windows.sql, shared with the trace.
+        on {{ in_ytd('r.month_start', 'me.month_start') }}
     group by all
 ),
 

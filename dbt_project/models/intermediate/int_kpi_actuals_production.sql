@@ -23,20 +23,15 @@ owner_windows as (
         month_start,
         backlog_scope,
         backlog_points,
+        -- The windows: macros/month_windows.sql, shared with the trace.
         sum(received_points) over (
-            partition by structure_code, backlog_scope
-            order by month_start
-            range between interval '11 months' preceding and current row
+            {{ rolling_frame('structure_code, backlog_scope', 12) | indent(12) }}
         ) as inflow_points_12m,
         sum(received_pieces) over (
-            partition by structure_code, backlog_scope, year(month_start)
-            order by month_start
-            rows between unbounded preceding and current row
+            {{ ytd_frame('structure_code, backlog_scope') | indent(12) }}
         ) as ytd_received_pieces,
         sum(defined_pieces) over (
-            partition by structure_code, backlog_scope, year(month_start)
-            order by month_start
-            rows between unbounded preceding and current row
+            {{ ytd_frame('structure_code, backlog_scope') | indent(12) }}
         ) as ytd_defined_pieces
     from owner_groups
 ),
@@ -93,9 +88,7 @@ efficiency_ytd as (
         month_start,
         {% for col in ['points_lorda', 'points_scope', 'points_sussidiarieta', 'fte_production_scope', 'fte_prod', 'fte_all'] %}
         sum({{ col }}) over (
-            partition by structure_code, year(month_start)
-            order by month_start
-            rows between unbounded preceding and current row
+            {{ ytd_frame('structure_code') | indent(12) }}
         ) as ytd_{{ col }}{{ "," if not loop.last }}
         {% endfor %}
     from efficiency_monthly

@@ -3,7 +3,8 @@
 -- increment, where the base is the rule's baseline, the same structure's previous-year target, its previous
 -- year-end actual, or the larger of those two. A rule whose base is not known yet (no year-end actual) gives no
 -- target, and neither does a rule on it. Extensive (ytd_flow) actuals are divided by the sample's scale so that
--- the base is in plan units like the targets (int_kpi_targets scales them back).
+-- the base is in plan units like the targets (int_kpi_targets scales them back). base_value is the base the
+-- rule was applied to, in plan units, so that a reader can redo the arithmetic.
 with recursive rules as (
     select
         r.node_code,
@@ -35,14 +36,15 @@ year_end as (
             and a.period_end = make_date(r.year - 1, 12, 31)
 ),
 
-targets (node_code, structure_code, year, target_value, plan_line, target_source) as (
+targets (node_code, structure_code, year, target_value, plan_line, target_source, base_value) as (
     select
         node_code,
         structure_code,
         year,
         target_value,
         plan_line::varchar,
-        'seed' as target_source
+        'seed' as target_source,
+        null::double as base_value
     from {{ ref('kpi_targets') }}
     union all
     select
@@ -56,7 +58,8 @@ targets (node_code, structure_code, year, target_value, plan_line, target_source
             when 'baseline' then 'baseline ' || r.baseline_value::varchar
             else (r.year - 1)::varchar || ' year-end actual'
         end
-        || case when r.increment <> 0 then ' + ' || r.increment::varchar else '' end
+        || case when r.increment <> 0 then ' + ' || r.increment::varchar else '' end,
+        case r.base when 'baseline' then r.baseline_value else y.previous_actual end
     from rules as r
     left join year_end as y on r.node_code = y.node_code and r.structure_code = y.structure_code and r.year = y.year
     where r.base in ('baseline', 'prev_actual')
@@ -75,7 +78,11 @@ targets (node_code, structure_code, year, target_value, plan_line, target_source
             when 'prev_target' then (r.year - 1)::varchar || ' target'
             else 'max(' || (r.year - 1)::varchar || ' target, ' || (r.year - 1)::varchar || ' year-end actual)'
         end
-        || case when r.increment <> 0 then ' + ' || r.increment::varchar else '' end
+        || case when r.increment <> 0 then ' + ' || r.increment::varchar else '' end,
+        case
+            when r.base = 'prev_target' then t.target_value
+            when y.previous_actual is not null then greatest(t.target_value, y.previous_actual)
+        end
     from targets as t
     inner join rules as r
         on t.node_code = r.node_code and t.structure_code = r.structure_code and t.year = r.year - 1
@@ -89,6 +96,7 @@ select
     year,
     target_value,
     plan_line,
-    target_source
+    target_source,
+    base_value
 from targets
 where target_value is not null

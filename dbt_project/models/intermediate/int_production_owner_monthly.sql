@@ -59,9 +59,9 @@ flows as (
         spine.month_start,
         coalesce(a.received_pieces, 0) as received_pieces,
         coalesce(e.defined_pieces, 0) as defined_pieces,
+        -- A stock: macros/month_windows.sql, shared with the trace.
         sum(coalesce(a.arrivals_all, 0) - coalesce(e.exits_all, 0)) over (
-            partition by spine.structure_code, spine.product_code
-            order by spine.month_start rows between unbounded preceding and current row
+            {{ stock_frame('spine.structure_code, spine.product_code', 'spine.month_start') | indent(12) }}
         ) as backlog_pieces
     from spine
     left join arrivals as a

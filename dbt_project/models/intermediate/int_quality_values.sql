@@ -70,9 +70,7 @@ ytd as (
         last_day(month_start) as period_end,
         {% for c in ['defined_pieces', 'within_standard', 'definition_days', 'defined_points'] %}
         sum({{ c }}) over (
-            partition by structure_code, product_code, year(month_start)
-            order by month_start
-            rows between unbounded preceding and current row
+            {{ ytd_frame('structure_code, product_code') | indent(12) }}
         ) as ytd_{{ c }},
         {% endfor %}
         backlog_pieces,
