@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from orchestration.contract import family
@@ -61,3 +62,12 @@ def staff_row(structure, month, sub_area, role, fte, working_days=20, headcount=
         "smart_working_days": 0,
         "working_days": working_days,
     }
+
+
+def query(path, sql, params=None) -> list[tuple]:
+    """Rows of one query on a warehouse file, opened read-only and closed again."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -1,4 +1,4 @@
-"""The plan's three years end to end: a 2021-2023 sample, the plan's 2022-2023 rules from the seeds, and the
+"""The plan's three years end to end: a 2020-2023 sample, the plan's 2022-2023 rules from the seeds, and the
 territorial targets of 2022 and 2023 supplied as an operator would (rows appended to kpi_targets, no code).
 
 The budget fixture: every node the seeds give neither a fixed 2022/2023 value nor a rule for takes its 2021 target
@@ -18,10 +18,11 @@ import pytest
 from orchestration.cli import main
 from orchestration.config import SEEDS_DIR
 from tests.conftest import run_dbt
+from tests.helpers import query
 
 pytestmark = pytest.mark.slow
 SCALE = 0.005
-YEARS = (2021, 2022, 2023)  # 2021's year-end is the base of the 2022 rules; the opening month is 2020-12
+YEARS = (2020, 2021, 2022, 2023)  # the plan years and the year before; 2021 is the base of the 2022 rules
 F1_TARGET_2021 = 8_855_168_560.0  # seeds/kpi_targets.csv, L3456-3470
 
 # The operator's file: kpi_targets' own columns, one row per node, structure and year.
@@ -85,14 +86,6 @@ def plan_years_build(tmp_path_factory):
             else:
                 os.environ[k] = v
     return type("Build", (), {"warehouse": wh, "budget": budget})
-
-
-def query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_plan_check_says_what_the_budget_must_add_and_then_passes(plan_years_build, tmp_path, capsys):

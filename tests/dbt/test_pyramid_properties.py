@@ -8,17 +8,10 @@ import duckdb
 import pytest
 
 from tests.conftest import run_dbt
+from tests.helpers import query
 
 pytestmark = pytest.mark.slow
 DEC = date(2021, 12, 31)
-
-
-def query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def pyramid(path, period=DEC):

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pytest
 
+from tests.helpers import query
+
 pytestmark = pytest.mark.slow
-
-
-def query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_2022_rule_targets_are_the_rule_on_the_2021_year_end(sample_build):
