@@ -118,6 +118,12 @@ def available(module: str) -> bool:
         return False
 
 
+def dbt_node_seconds(target: Path) -> dict[str, float]:
+    """Execution time of every node of the last dbt command (run_results.json), by unique id."""
+    res = json.loads((target / "run_results.json").read_text())
+    return {r["unique_id"]: r.get("execution_time") or 0.0 for r in res["results"]}
+
+
 def dbt_model_seconds(target: Path) -> float:
     """Sum of the models' execution times in dbt's run_results.json (dbt's own overhead excluded)."""
     res = json.loads((target / "run_results.json").read_text())
@@ -291,6 +297,7 @@ def main() -> int:
     publish_cmd = [PY, "-c", "from orchestration.publish_bi import publish; publish()"]
     load_last = run(f"load (one new month: {NEW_MONTH})", [piramide, "load", str(inbox)], env)
     incremental = run("dbt build, incremental (one new month)", [piramide, "dbt", "build"], env)
+    incremental_nodes = dbt_node_seconds(dbt_target)
     month_checks = run("checks of the new month (orchestration.quality --months)",
                        [PY, "-m", "orchestration.quality", "--months", NEW_MONTH, NEW_MONTH], env, check=False)
     month_report = run(f"report (HTML, {NEW_MONTH}), new month", [piramide, "report", "--period", NEW_MONTH], env,
@@ -303,6 +310,7 @@ def main() -> int:
     dbt_build = run("dbt build --full-refresh (seeds, models, tests)", [piramide, "dbt", "build", "--full-refresh"],
                     env)
     dbt_models_sum = dbt_model_seconds(dbt_target)
+    full_nodes = dbt_node_seconds(dbt_target)
     checks = run("checks (orchestration.quality)", [PY, "-m", "orchestration.quality"], env, check=False)
     report = run(f"report (HTML, {NEW_MONTH})", [piramide, "report", "--period", NEW_MONTH], env, check=False)
     publish = run("publish BI copy", publish_cmd, env, check=False)
@@ -353,6 +361,7 @@ def main() -> int:
 
     r = Results(args=args, started=started, commit=measured, gen=gen, load_main=load_main, history=history,
                 month_stages=month_stages, pipeline_stages=pipeline_stages, dbt_models_sum=dbt_models_sum,
+                incremental_nodes=incremental_nodes, full_nodes=full_nodes,
                 models=models, models_sum=models_sum, models_run=models_run, floor=floor, floor_res=floor_res,
                 load_floor=load_floor, load_floor_res=load_floor_res, peer=peer, peer_res=peer_res, pipe=pipe)
     args.out.write_text(r.markdown())
@@ -392,6 +401,8 @@ class Results:
     month_stages: list[Stage]
     pipeline_stages: list[Stage]
     dbt_models_sum: float
+    incremental_nodes: dict[str, float]
+    full_nodes: dict[str, float]
     models: Stage
     models_sum: float
     models_run: Stage
@@ -414,6 +425,25 @@ class Results:
     @property
     def load_ratio(self) -> float:
         return self.pipeline_stages[0].seconds / self.load_floor.seconds
+
+    def dbt_breakdown(self, top: int = 10) -> list[str]:
+        """Where the dbt time goes: the costliest nodes of the incremental build beside the full one."""
+        inc, full = self.incremental_nodes, self.full_nodes
+        lines = ["## Where the dbt time goes", "",
+                 "Execution time of each node (run_results.json; dbt runs two at a time, so the sums exceed the wall "
+                 "time), the costliest of the incremental build first.", "",
+                 "| node | one new month (s) | full refresh (s) | share |", "|---|---:|---:|---:|"]
+        for uid in sorted(inc, key=lambda u: -inc[u])[:top]:
+            f = full.get(uid, math.nan)
+            kind, _, name, *_ = uid.split(".")  # test ids end in a hash: the name is the third part
+            share = 100 * inc[uid] / f if f else math.nan
+            lines.append(f"| {kind} `{name}` | {inc[uid]:.1f} | {f:.1f} | {share:.0f} % |")
+        for kind in ("model", "test", "seed"):
+            a = sum(v for u, v in inc.items() if u.startswith(kind + "."))
+            b = sum(v for u, v in full.items() if u.startswith(kind + "."))
+            n = sum(1 for u in inc if u.startswith(kind + "."))
+            lines.append(f"| all {n} {kind}s | {a:.1f} | {b:.1f} | {100 * a / b if b else math.nan:.0f} % |")
+        return lines + [""]
 
     def markdown(self) -> str:
         args, gen, peer_res = self.args, self.gen, self.peer_res
@@ -460,6 +490,7 @@ class Results:
             f"{dbt_build.seconds:.1f} s wall (which also runs the seeds and tests and includes dbt's start-up and "
             "parsing).",
             "",
+            *self.dbt_breakdown(),
             "## Floors and peer",
             "",
             "| implementation | wall (s) | compute (s) | peak RSS (GB) | note |",

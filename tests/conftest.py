@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.config import dbt_env
+from tests.helpers import scoped_env
 
 SAMPLE_SCALE = 0.005
 # dbt's partial-parse state of this test session (see run_dbt).
@@ -75,21 +76,11 @@ def sample_build(tmp_path_factory):
     base = tmp_path_factory.mktemp("sample")
     inbox = base / "inbox"
     wh = base / "wh" / "piramide.duckdb"
-    old = {k: os.environ.get(k) for k in ("PIRAMIDE_WAREHOUSE", "PIRAMIDE_INBOX", "DBT_TARGET_PATH")}
-    os.environ["PIRAMIDE_WAREHOUSE"] = str(wh)
-    os.environ["PIRAMIDE_INBOX"] = str(inbox)
-    os.environ["PIRAMIDE_TEST_DBT_TARGET"] = str(base / "dbt_target")
-    try:
+    with scoped_env(PIRAMIDE_WAREHOUSE=str(wh), PIRAMIDE_INBOX=str(inbox),
+                    PIRAMIDE_TEST_DBT_TARGET=str(base / "dbt_target")):
         gen = generate(inbox, scale=SAMPLE_SCALE, seed=7)
         results = load_inbox(inbox)
         run_dbt("build")
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        os.environ.pop("PIRAMIDE_TEST_DBT_TARGET", None)
     return type("Sample", (), {"warehouse": wh, "inbox": inbox, "generated": gen, "loads": results,
                                "scale": SAMPLE_SCALE})
 

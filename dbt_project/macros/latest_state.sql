@@ -14,43 +14,80 @@
     Latest state of every entity of a family: its row in the latest delivery month among the current deliveries
     (a late restatement of March never overwrites May), ties broken by report date then file row.
 
-    Incremental by delivery: a build only re-ranks the entities that a delivery loaded since the last build
-    mentions, plus those whose stored state came from a delivery that has since been superseded. A new month
-    therefore costs the size of that month, not of the history. Re-ranking reads every current row of those
-    entities, so a restatement of an old month is handled exactly like a new one. An entity left with no
-    current row at all (a restatement dropped it) is removed by `drop_superseded_state`, run as a post-hook.
+    Incremental by delivery: a build reads the rows of the deliveries loaded since the last build, and an entity
+    changes state only where its best new row outranks the state stored for it. That is exact while the stored
+    state's delivery is still current (the stored row is then the best of all the older current rows). Entities
+    whose stored state came from a delivery that has since been superseded are re-ranked over all their current
+    rows, read from raw only when there are any. A new month therefore costs the size of that month, not of the
+    history, and a restatement of an old month is handled exactly like a new one. An entity left with no current
+    row at all (a restatement dropped it) is removed by `drop_superseded_state`, run as a post-hook.
 #}
 {% macro latest_state(family, key, columns) %}
-with current_rows as (
+{%- set rank_cols = ['r.rowid as raw_rowid', 'r.' ~ key, 'r.delivery_month', 'r.changed_on', 'r._row'] %}
+{%- set outranks -%}
+    b.delivery_month > s.delivery_month
+    or (b.delivery_month = s.delivery_month and (b.changed_on > s.changed_on
+        or (b.changed_on = s.changed_on and b._row > s._row)))
+{%- endset %}
+with
+{%- if is_incremental() %}
+superseded as (
+    -- Stored states whose delivery is no longer current: their entities are re-ranked over all current rows.
+    {{ superseded_keys(key) | indent(4) }}
+),
+
+candidates as (
     -- Only the ranking columns and the row id go through the window; the winners' other columns are fetched
     -- by row id afterwards (a third less time than sorting every column through the window).
-    select
-        r.rowid as raw_rowid,
-        r.{{ key }},
-        r.delivery_month,
-        r.changed_on,
-        r._row
+    select {{ rank_cols | join(', ') }}
+    from {{ source('raw', family) }} as r
+    where r.delivery_id in ({{ new_deliveries(family) }})
+    {%- if superseded_exist() | trim == 'true' %}
+    union all
+    select {{ rank_cols | join(', ') }}
     from {{ source('raw', family) }} as r
     inner join {{ source('audit', 'current_deliveries') }} as current_delivery
         on r.delivery_id = current_delivery.delivery_id
-)
-{%- if is_incremental() %},
+    where r.{{ key }} in (select superseded.{{ key }} from superseded)
+    {%- endif %}
+),
 
-touched as (
-    {{ touched_keys(family, key) }}
+best as (
+    select *
+    from candidates
+    qualify row_number() over (
+        partition by {{ key }} order by delivery_month desc, changed_on desc, _row desc
+    ) = 1
+),
+
+winners as (
+    -- A best row replaces the stored state unless that state is still current and outranks it.
+    select b.raw_rowid
+    from best as b
+    left join (
+        select t.{{ key }}, t.delivery_month, t.changed_on, t._row
+        from {{ this }} as t
+        where t.delivery_id in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
+    ) as s on b.{{ key }} = s.{{ key }}
+    where s.{{ key }} is null or {{ outranks | indent(8) }}
 )
-{%- endif %},
+{%- else %}
+current_rows as (
+    -- Only the ranking columns and the row id go through the window (see above).
+    select {{ rank_cols | join(', ') }}
+    from {{ source('raw', family) }} as r
+    inner join {{ source('audit', 'current_deliveries') }} as current_delivery
+        on r.delivery_id = current_delivery.delivery_id
+),
 
 winners as (
     select raw_rowid
     from current_rows
-    {%- if is_incremental() %}
-    where {{ key }} in (select touched.{{ key }} from touched)
-    {%- endif %}
     qualify row_number() over (
         partition by {{ key }} order by delivery_month desc, changed_on desc, _row desc
     ) = 1
 )
+{%- endif %}
 
 select
     {{ columns | join(',\n    ') }}
@@ -69,20 +106,42 @@ where rowid in (select winners.raw_rowid from winners)
 {% endmacro %}
 
 
+{# Current deliveries of a family loaded since the last build of {{ this }} (ids only grow). #}
+{% macro new_deliveries(family) %}
+        select nd.delivery_id
+        from {{ source('audit', 'current_deliveries') }} as nd
+        where nd.family = '{{ family }}' and nd.delivery_id > (select coalesce(max(t.delivery_id), 0) from {{ this }} as t)
+{%- endmacro %}
+
+
+{# Keys of {{ this }} whose stored state came from a delivery that has since been superseded. #}
+{% macro superseded_keys(key) %}
+    select t.{{ key }}
+    from {{ this }} as t
+    where t.delivery_id not in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
+{%- endmacro %}
+
+
+{# 'true' when {{ this }} holds a state of a superseded delivery (a restatement was loaded), else 'false'. #}
+{% macro superseded_exist() -%}
+    {%- if not execute -%}
+        true
+    {%- else -%}
+        {%- set found = run_query('select exists (select 1 from ' ~ this ~ ' as t where t.delivery_id not in '
+            ~ '(select cd.delivery_id from ' ~ source('audit', 'current_deliveries') ~ ' as cd))') -%}
+        {{ 'true' if found.columns[0].values()[0] else 'false' }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#
-    Keys whose latest state a build of {{ this }} re-ranks: those the deliveries loaded since its last build mention,
-    plus those whose stored state came from a delivery that has since been superseded.
+    Keys whose latest state a build of {{ this }} may change: those the deliveries loaded since its last build
+    mention, plus those whose stored state came from a delivery that has since been superseded.
 #}
 {% macro touched_keys(family, key) %}
     select r.{{ key }}
     from {{ source('raw', family) }} as r
-    where r.delivery_id in (
-        select nd.delivery_id
-        from {{ source('audit', 'current_deliveries') }} as nd
-        where nd.family = '{{ family }}' and nd.delivery_id > (select coalesce(max(t.delivery_id), 0) from {{ this }} as t)
-    )
+    where r.delivery_id in ({{ new_deliveries(family) }})
     union
-    select t.{{ key }}
-    from {{ this }} as t
-    where t.delivery_id not in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
+    {{ superseded_keys(key) }}
 {% endmacro %}

@@ -43,6 +43,8 @@ FILE_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)_(?P<month>\d{4}-(0[1-9]|1[0-2])
 LOOSE_FILE_NAME_RE = re.compile(r"(?P<family>[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)_\d{4}-\d{2}\.(?:parquet|csv)")
 # An Italian tax code (codice fiscale): personal data wherever it appears.
 TAX_CODE_PATTERN = "[A-Z]{6}[0-9]{2}[A-Z][0-9]{2}[A-Z][0-9]{3}[A-Z]"
+# What a tax code in clear is replaced by wherever a text is kept (raw, quarantine, messages).
+TAX_CODE_MASK = "<tax code>"
 
 # Earliest plausible event date: older practices are not in any extract of the plan period.
 WINDOW_START = date(2000, 1, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestration.contract import Family
-from orchestration.contract.families import TAX_CODE_PATTERN, Column
+from orchestration.contract.families import TAX_CODE_MASK, TAX_CODE_PATTERN, Column
 from orchestration.ingest.identifiers import ident
 
 NUMERIC = ("decimal", "double", "int")
@@ -25,7 +25,12 @@ def is_cast(c: Column, src_type: str) -> bool:
 def masked(expr: str) -> str:
     """A text with anything shaped like a tax code replaced: what a rule quotes from it is safe to store."""
     return (f"case when length({expr}) < {TAX_CODE_LENGTH} then {expr} "
-            f"else regexp_replace({expr}, '{TAX_CODE_PATTERN}', '<tax code>', 'g') end")
+            f"else regexp_replace({expr}, '{TAX_CODE_PATTERN}', '{TAX_CODE_MASK}', 'g') end")
+
+
+def carries_tax_code(expr: str) -> str:
+    """Whether a masked text held a tax code in clear: the mask is in it (the rule reads what raw keeps)."""
+    return f"contains({expr}, '{TAX_CODE_MASK}')"
 
 
 def free_text(c: Column) -> bool:
@@ -48,9 +53,6 @@ def typed_columns(fam: Family, cols: dict[str, str]) -> str:
             # A blank text is a missing value: not_null catches it, and no code rule repeats the finding.
             if c.type == "str":
                 parts.append(f"case when trim({s}) = '' then null else {masked(s)} end as {n}")
-                if free_text(c):
-                    parts.append(f"(length({s}) >= {TAX_CODE_LENGTH} and regexp_matches({s}, '{TAX_CODE_PATTERN}')) "
-                                 f"as {n}__tax_code")
             else:
                 parts.append(f"{s} as {n}")
             continue

@@ -22,18 +22,26 @@ import duckdb
 
 from orchestration.config import pseudonym_key, settings
 from orchestration.contract import FAMILIES, Family
-from orchestration.contract.families import TAX_CODE_PATTERN, WINDOW_START
+from orchestration.contract.families import WINDOW_START
 from orchestration.ingest import gates, ledger
 from orchestration.ingest.event_months import min_event_month
 from orchestration.ingest.files import file_checksum, parse_name
-from orchestration.ingest.identifiers import ident, literal, used
+from orchestration.ingest.landing import (
+    Delivery,
+    drop_temps,
+    land_accepted,
+    land_file,
+    lands_directly,
+    quarantine,
+    read_into_t,
+)
 from orchestration.ingest.ledger import LoadResult
 from orchestration.ingest.messages import FileRejected, display_name, redact
 from orchestration.ingest.reading import check_columns, describe
 from orchestration.ingest.reference import register_reference
 from orchestration.ingest.rules import compile_rules
 from orchestration.ingest.schema import ensure_schema
-from orchestration.ingest.validation import build_t, find_violations, month_mismatch
+from orchestration.ingest.validation import build_lookups, find_violations, month_mismatch
 from orchestration.warehouse.connection import connect
 from orchestration.warehouse.vocabulary import add_months
 
@@ -119,14 +127,16 @@ def load_one(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = 
             return LoadResult(delivery_id, name, fam_name, month_start, "unchanged", message=message)
         superseded_id = current[0] if current else None
         first_delivery = not ledger.has_earlier_delivery(con, fam_name, month_start)
-        rows_read, rejected = _read_and_check(con, fam, path, ext, month_start)
+        d = Delivery(delivery_id, month_start, name, *pseudonym_key())
+        rows_read, rejected, landed = _read_and_check(con, fam, path, ext, d)
         accepted = rows_read - rejected
         warning, note = _volume_gates(con, fam, name, month_start, superseded_id, rows_read, rejected,
                                       accept_volume_drop)
-        key, key_id = pseudonym_key()
         # Phase markers at DEBUG: operators see where a slow load is; the crash tests kill at these points.
         log.debug("%s: %d rows read, %d with findings; inserting", shown, rows_read, rejected)
-        insert_rows(con, fam, delivery_id, month_start, name, key, key_id, has_bad=rejected > 0)
+        land_accepted(con, fam, d, has_bad=rejected > 0, landed=landed)
+        if rejected:
+            quarantine(con, fam, d)
         mem = min_event_month(
             con, fam, month_start, _accepted_rows(rejected > 0),
             superseded_sql=(f"select * from {fam.raw_table} where delivery_id = $sid"  # noqa: S608
@@ -143,8 +153,7 @@ def load_one(con: duckdb.DuckDBPyConnection, path: Path, checksum: str | None = 
         ledger.write_row(con, delivery_id, name, fam_name, month_start, checksum, outcome, message,
                          rows_read, accepted, rejected, mem, warning=warning,
                          accepted_reason=accept_volume_drop if warning == "volume_drop" else None)
-        for temp in ("t", "viol", "bad", "bad_codes", "dups"):
-            con.execute(f"drop table if exists {temp}")
+        drop_temps(con)
         log.debug("%s: committing delivery %d", shown, delivery_id)
         con.execute("commit")
         (log.warning if warning else log.info)(message)
@@ -165,8 +174,8 @@ def _accepted_rows(has_bad: bool) -> str:
 
 
 def _read_and_check(con: duckdb.DuckDBPyConnection, fam: Family, path: Path, ext: str,
-                    month_start: date) -> tuple[int, int]:
-    """Read the file into `t` and run the file and row rules: (rows read, rows with a violation)."""
+                    d: Delivery) -> tuple[int, int, bool]:
+    """Read the file as `t` and run the file and row rules: (rows read, rows with a violation, landed in raw)."""
     if path.stat().st_size == 0:
         raise FileRejected("empty_file", "the file is empty (0 bytes)")
     with path.open("rb") as fh:
@@ -175,18 +184,19 @@ def _read_and_check(con: duckdb.DuckDBPyConnection, fam: Family, path: Path, ext
         raise FileRejected("unreadable", "the file is Parquet, but its name ends in .csv")
     cols = describe(con, path, ext)
     check_columns(fam, cols)
-    build_t(con, fam, cols, path, ext)
-    rows_read = con.execute("select count(*) from t").fetchone()[0]
+    landed = lands_directly(fam, cols, ext)
+    rows_read = land_file(con, fam, cols, path, d) if landed else read_into_t(con, fam, cols, path, ext, d)
     if rows_read == 0:
         raise FileRejected("empty_file", "the file has its columns but no data rows")
-    params = {"month_start": month_start, "month_end": add_months(month_start, 1), "window_start": WINDOW_START}
+    build_lookups(con, fam)
+    params = {"month_start": d.month, "month_end": add_months(d.month, 1), "window_start": WINDOW_START}
     try:
         month_mismatch(con, fam, params)
         rejected = find_violations(con, compile_rules(fam, cols), params)
     except FileRejected as exc:
         exc.rows_read = rows_read
         raise
-    return rows_read, rejected
+    return rows_read, rejected, landed
 
 
 def _volume_gates(con: duckdb.DuckDBPyConnection, fam: Family, name: str, month_start: date,
@@ -225,53 +235,3 @@ def _volume_gates(con: duckdb.DuckDBPyConnection, fam: Family, name: str, month_
     if anomaly:
         return "volume_anomaly", f"warning [volume_anomaly]: {anomaly}"
     return None, ""
-
-
-def insert_rows(con, fam: Family, delivery_id: int, month_start: date, name: str, key: str, key_id: str,
-                has_bad: bool) -> None:
-    """The accepted rows into raw (tax codes hashed in this statement) and the violations into quarantine."""
-    select_cols, raw_cols = [], []
-    for c in fam.columns:
-        n = ident(c.name)
-        if c.personal:
-            # Already the keyed hash: `t` is pseudonymised as it is read (_typed_columns).
-            select_cols.append(n)
-            raw_cols.append(ident(n.removesuffix("_tax_code") + "_pseudonym"))
-        else:
-            select_cols.append(n)
-            raw_cols.append(n)
-    if fam.personal_columns:
-        select_cols.append("$key_id")
-        raw_cols.append("key_id")
-    raw_cols += ["delivery_id", "delivery_month", "_file", "_row"]
-    sql = (
-        f"insert into {fam.raw_table} ({', '.join(raw_cols)}) select "  # noqa: S608
-        + ", ".join(select_cols)
-        + ", $delivery_id, $month_start, $file, _row from t"
-        + (" anti join bad using (_row)" if has_bad else "")
-    )
-    # Rows carry their file row in _row, so raw needs no insertion order: an unordered insert costs half.
-    con.execute("set preserve_insertion_order = false")
-    try:
-        con.execute(sql, used(sql, key=key, key_id=key_id, delivery_id=delivery_id, month_start=month_start,
-                                file=name))
-    finally:
-        con.execute("set preserve_insertion_order = true")
-    if not has_bad:
-        return
-    personal = [literal(c.name) for c in fam.personal_columns]
-    # Personal values are kept only as their keyed hash; anything else shaped like a tax code is masked.
-    masked = f"regexp_replace(left(value, 200), '{TAX_CODE_PATTERN}', '<tax code>', 'g')"
-    value_expr = (
-        f"case when column_name in ({', '.join(personal)}) "
-        f"then 'sha256:' || value else {masked} end"
-        if personal
-        else masked
-    )
-    sql = (
-        f"insert into audit.quarantine select $delivery_id, $file, _row, column_name, rule_id, {value_expr} "  # noqa: S608
-        "from viol order by _row, column_name, rule_id"
-    )
-    con.execute(sql, used(sql, delivery_id=delivery_id, file=name, key=key))
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from orchestration.contract.families import TAX_CODE_PATTERN
+from orchestration.contract.families import TAX_CODE_MASK, TAX_CODE_PATTERN
 
 LOOSE_NAME_HINT = "expected <family>_<YYYY-MM>.<parquet|csv>"
 TAX_CODE_RE = re.compile(TAX_CODE_PATTERN)
@@ -21,7 +21,7 @@ class FileRejected(Exception):
 
 def redact(text: str) -> str:
     """Mask anything shaped like a tax code: messages quote headers and DuckDB errors, which quote the file."""
-    return TAX_CODE_RE.sub("<tax code>", text)
+    return TAX_CODE_RE.sub(TAX_CODE_MASK, text)
 
 
 def display_name(name: str) -> str:

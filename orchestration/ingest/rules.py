@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.contract import Family
-from orchestration.ingest.columns import NUMERIC, free_text, is_cast
+from orchestration.ingest.columns import NUMERIC, carries_tax_code, free_text, is_cast
 from orchestration.ingest.identifiers import ident, literal
 
 
@@ -72,9 +72,9 @@ def compile_rules(fam: Family, cols: dict[str, str]) -> list[Rule]:
             # Spreadsheet formula injection (OWASP CSV injection): refused, never stored.
             rules.append(Rule(n, "formula_text", f"regexp_matches({n}, '^[=+\\-@\\t\\r]')", txt))
             if not cast:
-                # Identifiers and free text must not carry a tax code in clear (the read masked it already; a
-                # column of another type in the file cannot spell one).
-                rules.append(Rule(n, "personal_data", f"{n}__tax_code", txt))
+                # Identifiers and free text must not carry a tax code in clear (the read masked it already, so
+                # the mask marks it; a column of another type in the file cannot spell one).
+                rules.append(Rule(n, "personal_data", carries_tax_code(n), txt))
         if c.window:
             lo, hi = ("$window_start::timestamp", "$month_end::timestamp") if c.type == "timestamp" else (
                 "$window_start", "$month_end")

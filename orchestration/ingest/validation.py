@@ -1,35 +1,21 @@
-"""The file read once into temp table `t`, then checked: month column, row rules, the rows that break them."""
+"""The delivery's rows as temp relation `t` (see `landing`), checked: month column, row rules, rows breaking them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
-from orchestration.config import pseudonym_key
 from orchestration.contract import Family
-from orchestration.ingest.columns import typed_columns
 from orchestration.ingest.identifiers import ident, literal, literal_col, used
 from orchestration.ingest.messages import FileRejected, excerpt
-from orchestration.ingest.reading import reader, unreadable
 from orchestration.ingest.rules import Rule
 
 
-def build_t(con: duckdb.DuckDBPyConnection, fam: Family, cols: dict[str, str], path: Path, ext: str) -> None:
-    """Temp tables for the rules: t (the file read once, typed), bad_codes and dups (both usually empty).
+def build_lookups(con: duckdb.DuckDBPyConnection, fam: Family) -> None:
+    """Temp tables for the rules over t: bad_codes and dups (both usually empty).
 
     Codes are checked once per distinct value (a file has thousands of rows but a few hundred codes), and
     duplicate keys by one aggregate; the row rules then only test membership in these small tables.
     """
-    sql = (f"create or replace temp table t as select {typed_columns(fam, cols)} "  # noqa: S608
-           f"from {reader(ext, '$path')} s")
-    try:
-        params = {"path": str(path)}
-        if fam.personal_columns:
-            params["key"] = pseudonym_key()[0]
-        con.execute(sql, params)
-    except duckdb.Error as exc:
-        raise unreadable(exc, ext) from None
     con.execute(
         "create or replace temp table bad_codes (column_name varchar, code varchar, rule_id varchar)"
     )

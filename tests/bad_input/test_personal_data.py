@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -164,10 +165,10 @@ def test_the_loaders_working_table_never_holds_a_tax_code_in_clear(env):
     """Pseudonymised as the file is read: even the temporary table the rules run on (which DuckDB may spill to
     disk) holds only keyed hashes and masked text, wherever the file put a tax code."""
     from orchestration.contract import FAMILIES
+    from orchestration.ingest.landing import Delivery, read_into_t
     from orchestration.ingest.load import ensure_reference
     from orchestration.ingest.reading import describe
     from orchestration.ingest.schema import ensure_schema
-    from orchestration.ingest.validation import build_t
 
     rows = [practice(f"T{i}", "2020-12-0" + str(1 + i), changed="2020-12-31") for i in range(4)]
     clear = [r["applicant_tax_code"] for r in rows]
@@ -182,8 +183,8 @@ def test_the_loaders_working_table_never_holds_a_tax_code_in_clear(env):
     try:
         ensure_schema(con)
         ensure_reference(con)
-        build_t(con, FAMILIES["practices"], describe(con, path, "csv"), path, "csv")
-        assert con.execute("select count(*) from t").fetchone()[0] == 4
+        d = Delivery(1, date(2020, 12, 1), path.name, DEV_PSEUDONYM_KEY, "dev")
+        assert read_into_t(con, FAMILIES["practices"], describe(con, path, "csv"), path, "csv", d) == 4
         assert _tables_with(con, "regexp_matches({v}, ?)", [TAX_RE.pattern], table_type="LOCAL TEMPORARY") == []
         # The hash is the contract's: sha256(key | normalised tax code).
         hashed = con.execute("select applicant_tax_code from t order by _row").fetchall()

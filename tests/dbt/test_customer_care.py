@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.ingest import load_inbox
 from tests.conftest import run_dbt
-from tests.helpers import practice, tax_code, write_csv
+from tests.helpers import practice, scoped_env, tax_code, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -41,16 +41,11 @@ def survey(rid, wave, score):
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    import os
 
     base = tmp_path_factory.mktemp("customer_care")
     inbox = base / "inbox"
-    keys = ("PIRAMIDE_WAREHOUSE", "PIRAMIDE_INBOX", "PIRAMIDE_TEST_DBT_TARGET", "PIRAMIDE_TARGET_SCALE")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update({"PIRAMIDE_WAREHOUSE": str(base / "wh" / "piramide.duckdb"), "PIRAMIDE_INBOX": str(inbox),
-                       "PIRAMIDE_TEST_DBT_TARGET": str(base / "dbt_target")})
-    os.environ.pop("PIRAMIDE_TARGET_SCALE", None)
-    try:
+    with scoped_env(PIRAMIDE_WAREHOUSE=str(base / "wh" / "piramide.duckdb"), PIRAMIDE_INBOX=str(inbox),
+                    PIRAMIDE_TEST_DBT_TARGET=str(base / "dbt_target"), PIRAMIDE_TARGET_SCALE=None):
         # Practices only set the reporting month-ends: January 2020 to December 2021.
         write_csv(inbox / "practices_2019-12.csv", "practices", [practice("P1", "2019-11-04", changed="2019-12-31")])
         write_csv(inbox / "practices_2021-12.csv", "practices", [practice("P2", "2021-12-01")])
@@ -94,12 +89,6 @@ def warehouse(tmp_path_factory):
         assert {r.outcome for r in results} == {"loaded"} and sum(r.rows_rejected for r in results) == 0
         run_dbt("build", *SELECT)
         yield base / "wh" / "piramide.duckdb"
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def rows(wh, sql, params=None):

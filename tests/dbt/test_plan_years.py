@@ -8,7 +8,6 @@ again, a stand-in for the budget's figures (README, "Next year's targets are dat
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import date
 
@@ -18,7 +17,7 @@ import pytest
 from orchestration.cli import main
 from orchestration.config import SEEDS_DIR
 from tests.conftest import run_dbt
-from tests.helpers import query
+from tests.helpers import query, scoped_env
 
 pytestmark = pytest.mark.slow
 SCALE = 0.005
@@ -61,11 +60,8 @@ def plan_years_build(tmp_path_factory):
     base = tmp_path_factory.mktemp("plan_years")
     budget = write_budget_targets(base / "targets_2022_2023.csv")
     inbox, wh = base / "inbox", base / "wh" / "piramide.duckdb"
-    keys = ("PIRAMIDE_WAREHOUSE", "PIRAMIDE_INBOX", "PIRAMIDE_TEST_DBT_TARGET")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update({"PIRAMIDE_WAREHOUSE": str(wh), "PIRAMIDE_INBOX": str(inbox),
-                       "PIRAMIDE_TEST_DBT_TARGET": str(base / "dbt_target")})
-    try:
+    with scoped_env(PIRAMIDE_WAREHOUSE=str(wh), PIRAMIDE_INBOX=str(inbox),
+                    PIRAMIDE_TEST_DBT_TARGET=str(base / "dbt_target")):
         generate(inbox, scale=SCALE, years=YEARS, seed=11)
         load_inbox(inbox)
         run_dbt("seed")
@@ -79,12 +75,6 @@ def plan_years_build(tmp_path_factory):
         finally:
             con.close()
         run_dbt("build", "--exclude", "resource_type:seed", "test_type:unit")
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return type("Build", (), {"warehouse": wh, "budget": budget})
 
 

@@ -37,7 +37,7 @@ import pytest
 
 from orchestration.ingest import load_inbox
 from tests.conftest import run_dbt
-from tests.helpers import practice, staff_row, write_csv
+from tests.helpers import practice, scoped_env, staff_row, write_csv
 
 A, B = "PENS_SUPERSTITI", "RVPA_PUBBLICI"
 SUB_A = "AP_GESTIONE_PRIVATA"
@@ -58,15 +58,11 @@ def staff(month):
 
 @pytest.fixture(scope="module")
 def fixture_warehouse(tmp_path_factory):
-    import os
 
     base = tmp_path_factory.mktemp("fixture")
     inbox = base / "inbox"
-    env = {"PIRAMIDE_WAREHOUSE": str(base / "wh" / "piramide.duckdb"), "PIRAMIDE_INBOX": str(inbox),
-           "PIRAMIDE_TEST_DBT_TARGET": str(base / "dbt_target")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with scoped_env(PIRAMIDE_WAREHOUSE=str(base / "wh" / "piramide.duckdb"), PIRAMIDE_INBOX=str(inbox),
+                    PIRAMIDE_TEST_DBT_TARGET=str(base / "dbt_target")):
         write_csv(inbox / "practices_2020-12.csv", "practices", [
             p("X1", A, "2020-03-10", "2020-05-01", changed="2020-12-31"),
             p("X2", A, "2020-11-20", changed="2020-12-31"),
@@ -100,12 +96,6 @@ def fixture_warehouse(tmp_path_factory):
         second = load_inbox(inbox)
         run_dbt("build", "--exclude", "test_type:unit")
         yield type("F", (), {"warehouse": base / "wh" / "piramide.duckdb", "first": first, "second": second})
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def kpi(fx, code, structure="alessandria", period=date(2021, 3, 31)):
