@@ -23,12 +23,7 @@
     row at all (a restatement dropped it) is removed by `drop_superseded_state`, run as a post-hook.
 #}
 {% macro latest_state(family, key, columns) %}
-{%- set rank_cols = ['r.rowid as raw_rowid', 'r.' ~ key, 'r.delivery_month', 'r.changed_on', 'r._row'] %}
-{%- set outranks -%}
-    b.delivery_month > s.delivery_month
-    or (b.delivery_month = s.delivery_month and (b.changed_on > s.changed_on
-        or (b.changed_on = s.changed_on and b._row > s._row)))
-{%- endset %}
+{%- set rank_cols = ['r.rowid as raw_rowid', 'r.' ~ key, rank_key('r') ~ ' as state_rank'] %}
 with
 {%- if is_incremental() %}
 superseded as (
@@ -37,8 +32,6 @@ superseded as (
 ),
 
 candidates as (
-    -- Only the ranking columns and the row id go through the window; the winners' other columns are fetched
-    -- by row id afterwards (a third less time than sorting every column through the window).
     select {{ rank_cols | join(', ') }}
     from {{ source('raw', family) }} as r
     where r.delivery_id in ({{ new_deliveries(family) }})
@@ -53,11 +46,12 @@ candidates as (
 ),
 
 best as (
-    select *
+    select
+        {{ key }},
+        arg_max(raw_rowid, state_rank) as raw_rowid,
+        max(state_rank) as state_rank
     from candidates
-    qualify row_number() over (
-        partition by {{ key }} order by delivery_month desc, changed_on desc, _row desc
-    ) = 1
+    group by {{ key }}
 ),
 
 winners as (
@@ -65,27 +59,23 @@ winners as (
     select b.raw_rowid
     from best as b
     left join (
-        select t.{{ key }}, t.delivery_month, t.changed_on, t._row
+        select
+            t.{{ key }},
+            {{ rank_key('t') }} as state_rank
         from {{ this }} as t
         where t.delivery_id in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
     ) as s on b.{{ key }} = s.{{ key }}
-    where s.{{ key }} is null or {{ outranks | indent(8) }}
+    where s.{{ key }} is null or b.state_rank > s.state_rank
 )
 {%- else %}
-current_rows as (
-    -- Only the ranking columns and the row id go through the window (see above).
-    select {{ rank_cols | join(', ') }}
+winners as (
+    -- Only the row id and the rank go through the aggregate; the winners' other columns are fetched by row id
+    -- afterwards.
+    select arg_max(r.rowid, {{ rank_key('r') }}) as raw_rowid
     from {{ source('raw', family) }} as r
     inner join {{ source('audit', 'current_deliveries') }} as current_delivery
         on r.delivery_id = current_delivery.delivery_id
-),
-
-winners as (
-    select raw_rowid
-    from current_rows
-    qualify row_number() over (
-        partition by {{ key }} order by delivery_month desc, changed_on desc, _row desc
-    ) = 1
+    group by r.{{ key }}
 )
 {%- endif %}
 
@@ -94,6 +84,21 @@ select
 from {{ source('raw', family) }}
 where rowid in (select winners.raw_rowid from winners)
 {% endmacro %}
+
+
+{#
+    A row's place in the latest-state order as one BIGINT: delivery month, then report date (none counts as
+    the earliest), then file row, packed into 12 + 17 + 34 bits. An integer `arg_max` takes about 30 % less time than a
+    window ranking the three columns (measured on the 139 M practice rows of the national volume) and picks the
+    same rows. The packing holds for months and days from 1970 to the 2300s and files of up to 17 billion rows;
+    two current rows of one entity never share a delivery month anyway (one current delivery per month, one row
+    per entity in a delivery).
+#}
+{% macro rank_key(alias) -%}
+    (datediff('month', date '1970-01-01', {{ alias }}.delivery_month)::bigint << 51)
+    | (coalesce(greatest(datediff('day', date '1970-01-01', {{ alias }}.changed_on::date), 0), 0)::bigint << 34)
+    | {{ alias }}._row::bigint
+{%- endmacro %}
 
 
 {% macro drop_superseded_state() %}

@@ -265,15 +265,7 @@ def validate(warehouse: Path, suite_defs: list[SuiteDef], run_id: str, months: t
                 continue
             by_query = [r.expectation for r in sd.rules if type(r.expectation).__name__ == ROWS_EXPECTATION]
             by_column = [r.expectation for r in sd.rules if type(r.expectation).__name__ != ROWS_EXPECTATION]
-            results, meta = [], {}
-            if by_column:
-                # SUMMARY keeps a bounded sample; COMPLETE would fetch every unexpected value of a column.
-                res = batch.validate(
-                    gx.ExpectationSuite(name=sd.name, expectations=by_column),
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample,
-                                   "unexpected_index_column_names": list(sd.key_columns)})
-                results += res.results
-                meta = res.meta
+            results, meta = _column_results(batch, sd, by_column, sample) if by_column else ([], {})
             if by_query:
                 # COMPLETE returns the query's rows, which GX caps at 200 and which are key columns only.
                 res = batch.validate(gx.ExpectationSuite(name=sd.name, expectations=by_query),
@@ -299,6 +291,64 @@ def validate(warehouse: Path, suite_defs: list[SuiteDef], run_id: str, months: t
             outcomes.append(SuiteOutcome(sd.name, sd.kind, sd.asset, sd.asset_key, rows,
                                          time.perf_counter() - t0, gx_result))
     return outcomes
+
+
+def _rule_id(expectation) -> str:
+    return (expectation.meta or {})["id"]
+
+
+def _is_row_map(expectation) -> bool:
+    """An expectation that tests each row (its result counts rows), not the table as a whole."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    return isinstance(expectation, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation)
+
+
+def _column_results(batch, sd: SuiteDef, expectations: list, sample: int) -> tuple[list, dict]:
+    """The column and table expectations of a suite: a quick pass for all, the detailed one where one fails.
+
+    The detailed result (SUMMARY: a bounded sample of failing values and keys) costs GX a scan of the whole batch
+    per expectation even when no row fails, since nothing stops its LIMIT early: at the national volume that is
+    most of the checks' time. The quick pass (BOOLEAN_ONLY) computes the unexpected counts of all of them
+    together. An expectation that passes it without a `mostly` has no unexpected row, so its result is known
+    exactly (0 of the batch's rows); the others (failed, raised, or allowed a share of failures) run again in
+    SUMMARY, and their result is GX's own.
+    """
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    exact = [e for e in expectations if getattr(e, "mostly", 1) in (None, 1)]
+    quick = batch.validate(gx.ExpectationSuite(name=sd.name, expectations=exact),
+                           result_format={"result_format": "BOOLEAN_ONLY"}) if exact else None
+    by_id = {_rule_id(r.expectation_config): r for r in (quick.results if quick else [])}
+    passed = [e for e in exact if by_id[_rule_id(e)].success
+              and not (by_id[_rule_id(e)].exception_info or {}).get("raised_exception")]
+    if any(_is_row_map(e) for e in passed):
+        count = batch.validate(gx.ExpectationSuite(name=sd.name, expectations=[gxe.ExpectTableRowCountToBeBetween(
+            min_value=0)]), result_format={"result_format": "BASIC"}).results[0].result["observed_value"]
+    results = []
+    for e in passed:
+        r = by_id[_rule_id(e)]
+        if _is_row_map(e):
+            r.result = {"element_count": count, "unexpected_count": 0, "unexpected_percent": 0.0,
+                        "partial_unexpected_list": [], "partial_unexpected_counts": []}
+        results.append(r)
+    passed_ids = {_rule_id(e) for e in passed}
+    detailed = [e for e in expectations if _rule_id(e) not in passed_ids]
+    meta = quick.meta if quick else {}
+    if detailed:
+        # SUMMARY keeps a bounded sample; COMPLETE would fetch every unexpected value of a column.
+        res = batch.validate(
+            gx.ExpectationSuite(name=sd.name, expectations=detailed),
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample,
+                           "unexpected_index_column_names": list(sd.key_columns)})
+        results += res.results
+        meta = res.meta
+    return results, meta
 
 
 def _statistics(results: list) -> dict:

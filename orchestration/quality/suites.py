@@ -218,7 +218,8 @@ def write_json(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
     paths = []
     for s in all_suites(root=None):
         p = directory / f"{s.name}.json"
-        p.write_text(json.dumps(suite_json(s), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        p.write_text(json.dumps(suite_json(s), indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n",
+                     encoding="utf-8")
         paths.append(p)
     return paths
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from orchestration.contract import Family
-from orchestration.contract.families import TAX_CODE_PATTERN, WINDOW_START
+from orchestration.contract.families import TAX_CODE_LENGTH, TAX_CODE_PATTERN, WINDOW_START
 from orchestration.ingest.reference import DOMAINS
 from orchestration.ingest.schema import raw_columns_ddl
 from orchestration.quality.suites import (
@@ -115,7 +115,8 @@ def raw_suite(fam: Family) -> SuiteDef:
     if text_cols:
         unions = " union all ".join(
             f"select delivery_id, _row, '{n}' as column_name from {{batch}} "
-            f"where regexp_matches({n}, '{_braces(TAX_CODE_PATTERN)}')" for n in text_cols)
+            f"where length({n}) >= {TAX_CODE_LENGTH} and regexp_matches({n}, '{_braces(TAX_CODE_PATTERN)}')"
+            for n in text_cols)
         rules.append(_rows("privacy.no_tax_code_in_clear", "privacy", "error",
                            "No text column holds anything shaped like a tax code (only the row is named).", unions))
     band = cfg["volume_ratio"].get(t, cfg["volume_ratio"]["default"])
