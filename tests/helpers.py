@@ -76,6 +76,14 @@ def query(path, sql, params=None) -> list[tuple]:
         con.close()
 
 
+def _set_env(values: dict[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @contextmanager
 def scoped_env(**values: str | None) -> Iterator[None]:
     """Set (a value) or unset (None) these environment variables for the block, then put back what was there.
@@ -84,15 +92,7 @@ def scoped_env(**values: str | None) -> Iterator[None]:
     """
     old = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_env(values)
         yield
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_env(old)

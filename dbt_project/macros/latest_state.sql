@@ -59,13 +59,16 @@ winners as (
     select b.raw_rowid
     from best as b
     left join (
+        -- The stored states' rank is computed after the join, for the matched ones only.
         select
             t.{{ key }},
-            {{ rank_key('t') }} as state_rank
+            t.delivery_month,
+            t.changed_on,
+            t._row
         from {{ this }} as t
         where t.delivery_id in (select cd.delivery_id from {{ source('audit', 'current_deliveries') }} as cd)
     ) as s on b.{{ key }} = s.{{ key }}
-    where s.{{ key }} is null or b.state_rank > s.state_rank
+    where s.{{ key }} is null or b.state_rank > {{ rank_key('s') }}
 )
 {%- else %}
 winners as (

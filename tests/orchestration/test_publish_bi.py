@@ -77,19 +77,18 @@ def test_a_bad_copy_keeps_the_previous_published_state(env, monkeypatch):
         tmp.write_bytes(data[: len(data) // 2])
         return skipped
 
-    def short_copy(con, tmp):
-        skipped = build(con, tmp)
-        bad = duckdb.connect(str(tmp))
-        bad.execute("delete from marts.state where i = 7")
-        bad.close()
-        return skipped
+    def spoilt_by(sql: str):
+        """A copy built whole, then changed by `sql` before it is verified."""
+        def spoilt_copy(con, tmp):
+            skipped = build(con, tmp)
+            bad = duckdb.connect(str(tmp))
+            bad.execute(sql)
+            bad.close()
+            return skipped
+        return spoilt_copy
 
-    def uncommented_copy(con, tmp):
-        skipped = build(con, tmp)
-        bad = duckdb.connect(str(tmp))
-        bad.execute("comment on column marts.state.gen is null")
-        bad.close()
-        return skipped
+    short_copy = spoilt_by("delete from marts.state where i = 7")
+    uncommented_copy = spoilt_by("comment on column marts.state.gen is null")
 
     con = duckdb.connect(str(env.warehouse))
     con.execute("comment on column marts.state.gen is 'the generation'")
