@@ -430,8 +430,9 @@ class Results:
         """Where the dbt time goes: the costliest nodes of the incremental build beside the full one."""
         inc, full = self.incremental_nodes, self.full_nodes
         lines = ["## Where the dbt time goes", "",
-                 "Execution time of each node (run_results.json; dbt runs two at a time, so the sums exceed the wall "
-                 "time), the costliest of the incremental build first.", "",
+                 "Execution time of each node (run_results.json; the monthly build runs two nodes at a time, so its "
+                 "sums exceed its wall time; the full refresh runs one at a time), the costliest of the incremental "
+                 "build first.", "",
                  "| node | one new month (s) | full refresh (s) | share |", "|---|---:|---:|---:|"]
         for uid in sorted(inc, key=lambda u: -inc[u])[:top]:
             f = full.get(uid, math.nan)
@@ -485,8 +486,8 @@ class Results:
             f"| **whole run (load + dbt build + checks + report + BI copy)** | **{self.total_run:.1f}** | "
             f"**{fmt_gb(peak_run)}** | targets: ≤ 600 s, ≤ 8 GB |",
             "",
-            f"dbt build --full-refresh: the models' own execution times sum to {self.dbt_models_sum:.1f} s over "
-            f"dbt's {os.environ.get('PIRAMIDE_DBT_THREADS', '2')} threads, in a command of "
+            f"dbt build --full-refresh: the models' own execution times sum to {self.dbt_models_sum:.1f} s "
+            f"(one node at a time, `PIRAMIDE_DBT_FULL_REFRESH_THREADS`), in a command of "
             f"{dbt_build.seconds:.1f} s wall (which also runs the seeds and tests and includes dbt's start-up and "
             "parsing).",
             "",
