@@ -35,7 +35,7 @@ candidates as (
     select {{ rank_cols | join(', ') }}
     from {{ source('raw', family) }} as r
     where r.delivery_id in ({{ new_deliveries(family) }})
-    {%- if superseded_exist() | trim == 'true' %}
+    {%- if superseded_exist(key) | trim == 'true' %}
     union all
     select {{ rank_cols | join(', ') }}
     from {{ source('raw', family) }} as r
@@ -131,12 +131,11 @@ where rowid in (select winners.raw_rowid from winners)
 
 
 {# 'true' when {{ this }} holds a state of a superseded delivery (a restatement was loaded), else 'false'. #}
-{% macro superseded_exist() -%}
+{% macro superseded_exist(key) -%}
     {%- if not execute -%}
         true
     {%- else -%}
-        {%- set found = run_query('select exists (select 1 from ' ~ this ~ ' as t where t.delivery_id not in '
-            ~ '(select cd.delivery_id from ' ~ source('audit', 'current_deliveries') ~ ' as cd))') -%}
+        {%- set found = run_query('select exists (' ~ superseded_keys(key) ~ ')') -%}
         {{ 'true' if found.columns[0].values()[0] else 'false' }}
     {%- endif -%}
 {%- endmacro %}

@@ -22,8 +22,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import Family
-from orchestration.contract.families import TAX_CODE_MASK, TAX_CODE_PATTERN
-from orchestration.ingest.columns import is_cast, typed_columns
+from orchestration.ingest.columns import is_cast, masked, typed_columns
 from orchestration.ingest.identifiers import ident, literal, used
 from orchestration.ingest.reading import reader, unreadable
 
@@ -124,11 +123,11 @@ def quarantine(con: duckdb.DuckDBPyConnection, fam: Family, d: Delivery) -> None
     """The violations of temp table `viol` into audit.quarantine, never a personal value in clear."""
     personal = [literal(c.name) for c in fam.personal_columns]
     # Personal values are kept only as their keyed hash; anything else shaped like a tax code is masked.
-    masked = f"regexp_replace(left(value, 200), '{TAX_CODE_PATTERN}', '{TAX_CODE_MASK}', 'g')"
+    shown = masked("left(value, 200)")
     value_expr = (
-        f"case when column_name in ({', '.join(personal)}) then 'sha256:' || value else {masked} end"
+        f"case when column_name in ({', '.join(personal)}) then 'sha256:' || value else {shown} end"
         if personal
-        else masked
+        else shown
     )
     sql = (
         f"insert into audit.quarantine select $delivery_id, $file, _row, column_name, rule_id, {value_expr} "  # noqa: S608

@@ -11,6 +11,7 @@ practice cube is maintained by difference: a marker cell planted in it survives 
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import duckdb
 import pytest
@@ -165,3 +166,34 @@ def test_the_cube_rebuilds_whole_when_it_cannot_know_what_it_counted(sample_copy
     assert _marker(wh) == []
     assert q(wh, "select count(*) from staging.stg_practices__changes") == [(0,)]
     assert _table(wh, "select * from intermediate.int_practice_events") == cube
+
+
+def _uniqueness_test() -> subprocess.CompletedProcess:
+    return run_dbt("test", "--select", "stg_practices,test_name:unique_since_last_build", check=False)
+
+
+def test_the_uniqueness_test_reads_the_written_keys_and_every_key_when_it_cannot_know_them(sample_copy):
+    wh = sample_copy.warehouse
+    dup, other = (r[0] for r in q(wh, "select practice_id from staging.stg_practices order by practice_id limit 2"))
+    con = duckdb.connect(str(wh))
+    con.execute("insert into staging.stg_practices select * from staging.stg_practices where practice_id = ?", [dup])
+    con.close()
+
+    # After a build the cube has consumed every change: nothing says what was written, so every key is read.
+    assert q(wh, "select count(*) from staging.stg_practices__changes") == [(0,)]
+    proc = _uniqueness_test()
+    assert proc.returncode != 0 and "Got 1 result" in proc.stdout, proc.stdout[-2000:]
+
+    # A build wrote `other` only (it waits in the side table): the duplicate is not among the keys read.
+    def written(key):
+        con = duckdb.connect(str(wh))
+        con.execute("insert into staging.stg_practices__changes (practice_id, has_prior, is_reset) "
+                    "values (?, true, false)", [key])
+        con.close()
+
+    written(other)
+    assert _uniqueness_test().returncode == 0
+    # It wrote the duplicated key too: found.
+    written(dup)
+    proc = _uniqueness_test()
+    assert proc.returncode != 0 and "Got 1 result" in proc.stdout, proc.stdout[-2000:]
